@@ -1,0 +1,98 @@
+/*
+ * config.h - the configuration, parsed and validated once into plain structs.
+ *
+ * Nothing on the request path parses text: header names are canonicalized, CGI parameter
+ * names derived, path patterns compiled and the list of auth-response headers worth keeping
+ * computed here, at load time. A loaded config is immutable and may be shared by all workers.
+ */
+#ifndef AUTHZ_CONFIG_H
+#define AUTHZ_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pathmatch.h"
+
+/* Upper bounds that keep per-request work and buffers bounded. */
+#define CONFIG_MAX_WORKERS 256
+#define CONFIG_MAX_CLIENT_HEADERS 32 /* forwarded client headers per middleware */
+#define CONFIG_MAX_MAPPINGS 32       /* headers + params entries per middleware */
+#define CONFIG_MAX_WANTED 40         /* distinct auth-response headers kept per middleware */
+
+/* Indexes of the auth-response headers every middleware keeps for relaying denials. */
+#define WANTED_WWW_AUTHENTICATE 0
+#define WANTED_CONTENT_TYPE 1
+
+/* A client request header the authorizer reads and forwards to the auth service. */
+struct client_header {
+    char *name; /* as configured, e.g. "Authorization" */
+    char *cgi;  /* FastCGI parameter carrying it, e.g. "HTTP_AUTHORIZATION" */
+};
+
+/* One `headers` or `params` entry: auth-response header -> upstream header or parameter. */
+struct mapping {
+    char *source;     /* auth-response header name, as configured */
+    char *target;     /* upstream header name or query parameter name */
+    char *match_name; /* params only: target as compared against client parameter names */
+    size_t wanted;    /* index of source in rule.wanted */
+};
+
+struct rule {
+    char *url;
+    long timeout_ms;
+    long connect_timeout_ms;
+
+    struct client_header *required; /* requiredHeaders */
+    size_t nrequired;
+    /* Everything forwarded to the auth service: Authorization, Cookie, requiredHeaders and
+     * forwardHeaders, each once. */
+    struct client_header *forward;
+    size_t nforward;
+
+    struct mapping *headers;
+    size_t nheaders;
+    struct mapping *params;
+    size_t nparams;
+
+    /* Auth-response header names kept from a response; [0] and [1] as WANTED_* above. */
+    char *wanted[CONFIG_MAX_WANTED];
+    size_t nwanted;
+
+    char *tls_ca_file;
+    char *tls_client_cert;
+    char *tls_client_key;
+    bool tls_verify;
+};
+
+struct middleware {
+    char *name;
+    char *type;
+    struct path_pattern *paths;
+    size_t npaths;
+    struct rule rule;
+};
+
+struct config {
+    char *file;
+    char *listen; /* NULL: accept on the socket inherited as fd 0 */
+    int listen_mode;
+    int workers;
+    int log_level;
+    struct middleware *middlewares;
+    size_t nmiddlewares;
+};
+
+/*
+ * Reads and validates a configuration file. On success returns NULL and stores a new config
+ * in *out. On failure returns a message naming the file, the line and the setting, written
+ * into err (which it returns), and leaves *out NULL.
+ */
+const char *config_load(const char *file, struct config **out, char *err, size_t errlen);
+
+/* Same, from a string (tests and fuzzing); `name` stands in for the file name in messages. */
+const char *config_load_string(const char *text, const char *name, struct config **out, char *err,
+                               size_t errlen);
+
+void config_free(struct config *cfg);
+
+#endif

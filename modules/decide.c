@@ -1,0 +1,124 @@
+/* decide.c - see decide.h. */
+#include "decide.h"
+#include "decide_int.h"
+
+#include <string.h>
+
+static void set(struct decision *d, int status, const char *reason, const char *detail)
+{
+    d->status = status;
+    d->reason = reason;
+    d->detail = detail;
+}
+
+void decide_bad_request(struct decision *d, const char *detail)
+{
+    memset(d, 0, sizeof(*d));
+    set(d, 400, "bad request", detail);
+}
+
+const struct middleware *decide_find_middleware(const struct config *cfg,
+                                                const struct path_views *views)
+{
+    for (size_t i = 0; i < cfg->nmiddlewares; i++) {
+        const struct middleware *m = &cfg->middlewares[i];
+        for (size_t k = 0; k < m->npaths; k++)
+            if (path_pattern_match(&m->paths[k], views))
+                return m;
+    }
+    return NULL;
+}
+
+static void allow(struct decision *d, const struct rule *r, const struct auth_result *res,
+                  const struct request_view *req, struct decide_ctx *ctx)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *v = res->values[r->headers[i].wanted];
+        if (v) {
+            d->vars[d->nvars].name = r->headers[i].target;
+            d->vars[d->nvars].value = v;
+            d->nvars++;
+        }
+    }
+    const char *values[CONFIG_MAX_MAPPINGS];
+    for (size_t i = 0; i < r->nparams; i++)
+        values[i] = res->values[r->params[i].wanted];
+    if (query_rewrite(req->query, r->params, r->nparams, values, ctx->query_buf,
+                      sizeof(ctx->query_buf)) < 0) {
+        d->nvars = 0;
+        set(d, 500, "error", "rewritten query string too long");
+        return;
+    }
+    d->query = ctx->query_buf;
+    set(d, 200, "allowed", res->dropped ? "an unsafe auth response value was dropped" : NULL);
+}
+
+static void deny(struct decision *d, const struct auth_result *res)
+{
+    set(d, res->status, "denied", NULL);
+    d->www_authenticate = res->values[WANTED_WWW_AUTHENTICATE];
+    d->content_type = res->values[WANTED_CONTENT_TYPE];
+    d->body = res->body;
+    d->body_len = res->body_len;
+}
+
+void decide_outcome(struct decision *d, const struct rule *r, enum backend_status bs,
+                    const struct auth_result *res, const struct request_view *req,
+                    struct decide_ctx *ctx)
+{
+    switch (bs) {
+    case BACKEND_BAD_REQUEST:
+        set(d, 400, "bad request", res->error);
+        return;
+    case BACKEND_FAILED:
+        set(d, 500, "error", res->error);
+        return;
+    case BACKEND_OK:
+        break;
+    }
+    d->auth_status = res->status;
+    if (res->status >= 200 && res->status <= 299)
+        allow(d, r, res, req, ctx);
+    else if (res->status == 401 || res->status == 403)
+        deny(d, res);
+    else
+        set(d, 500, "error", "unexpected auth service status");
+}
+
+void decide(const struct config *cfg, const struct request_view *req, struct decide_ctx *ctx,
+            struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    switch (path_normalize(req->path, req->path_len, &ctx->views)) {
+    case PATH_OK:
+        break;
+    case PATH_TOO_LONG:
+        set(d, 400, "bad request", "path too long");
+        return;
+    default:
+        set(d, 400, "bad request", "malformed path");
+        return;
+    }
+
+    const struct middleware *m = decide_find_middleware(cfg, &ctx->views);
+    d->mw = m;
+    if (!m) {
+        /* Not protected: allowed with no identity, and the client's query unchanged. */
+        d->query = req->query;
+        set(d, 200, "unprotected", NULL);
+        return;
+    }
+
+    const struct rule *r = &m->rule;
+    for (size_t i = 0; i < r->nrequired; i++) {
+        const char *v = request_param(req->envp, r->required[i].cgi);
+        if (!v || !*v) {
+            set(d, 403, "missing header", r->required[i].name);
+            return;
+        }
+    }
+
+    struct auth_result res;
+    enum backend_status bs = backend_call(ctx->backend, r, req, &res);
+    decide_outcome(d, r, bs, &res, req, ctx);
+}

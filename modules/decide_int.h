@@ -1,0 +1,18 @@
+/*
+ * decide_int.h - decide.c's internals, visible to its unit tests only.
+ */
+#ifndef AUTHZ_DECIDE_INT_H
+#define AUTHZ_DECIDE_INT_H
+
+#include "decide.h"
+
+/* The first middleware (in configuration order) with a path matching any view, or NULL. */
+const struct middleware *decide_find_middleware(const struct config *cfg,
+                                                const struct path_views *views);
+
+/* Turns the outcome of the auth call into the decision (status mapping and exports). */
+void decide_outcome(struct decision *d, const struct rule *r, enum backend_status bs,
+                    const struct auth_result *res, const struct request_view *req,
+                    struct decide_ctx *ctx);
+
+#endif

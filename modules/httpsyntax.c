@@ -1,0 +1,81 @@
+/* httpsyntax.c - see httpsyntax.h. */
+#include "httpsyntax.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static bool is_tchar(unsigned char c)
+{
+    if (isalnum(c))
+        return true;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+bool http_is_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool http_value_is_safe(const char *s, size_t len)
+{
+    return len <= HTTP_MAX_VALUE && http_value_is_clean(s, len);
+}
+
+bool http_value_is_clean(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+bool http_cgi_name(const char *header, char *out, size_t outlen)
+{
+    size_t len = strlen(header);
+    if (len + 6 > outlen)
+        return false;
+    memcpy(out, "HTTP_", 5);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)header[i];
+        out[5 + i] = c == '-' ? '_' : (char)toupper(c);
+    }
+    out[5 + len] = '\0';
+    return true;
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}

@@ -1,0 +1,40 @@
+/*
+ * httpsyntax.h - the few HTTP grammar rules every other module relies on.
+ *
+ * Kept in one place so that "what is a header name" and "what may be sent as a header value"
+ * have exactly one answer in the whole program.
+ */
+#ifndef AUTHZ_HTTPSYNTAX_H
+#define AUTHZ_HTTPSYNTAX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Longest header value the authorizer forwards or exports; longer ones are dropped. */
+#define HTTP_MAX_VALUE 4096
+
+/* RFC 9110 token (the grammar of header names): 1*tchar. */
+bool http_is_token(const char *s, size_t len);
+
+/*
+ * A value that is safe to place on a header line: no control character at all (CR, LF, NUL,
+ * TAB, DEL, ...), at most HTTP_MAX_VALUE bytes. Bytes >= 0x80 are kept (obs-text).
+ */
+bool http_value_is_safe(const char *s, size_t len);
+
+/* No control character at all (CR, LF, NUL, TAB, DEL, ...); no length limit. */
+bool http_value_is_clean(const char *s, size_t len);
+
+/* Case-insensitive ASCII comparison of two byte strings of the given lengths. */
+bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * Writes the CGI parameter name of a header ("X-Api-Key" -> "HTTP_X_API_KEY") into out.
+ * Returns false if it does not fit.
+ */
+bool http_cgi_name(const char *header, char *out, size_t outlen);
+
+/* The reason phrase for a status code the authorizer answers with ("Unauthorized"). */
+const char *http_reason(int status);
+
+#endif

@@ -1,0 +1,287 @@
+/* pathmatch.c - see pathmatch.h. */
+#include "pathmatch.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum view_kind { VIEW_DECODED, VIEW_LITERAL };
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* ---- compiling patterns (startup) ---- */
+
+const char *path_pattern_compile(const char *source, struct path_pattern *out)
+{
+    memset(out, 0, sizeof(*out));
+    size_t len = strlen(source);
+    if (strcmp(source, "*") == 0) {
+        out->source = strdup(source);
+        return out->source ? NULL : "out of memory";
+    }
+    if (len == 0 || source[0] != '/')
+        return "must start with '/'";
+    if (len > PATH_MAX_RAW)
+        return "is too long";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)source[i];
+        if (c < 0x21 || c == 0x7f)
+            return "must not contain spaces or control characters";
+        if (strchr("?#%\\;", c))
+            return "must not contain '?', '#', '%', '\\' or ';' (write the decoded path)";
+    }
+
+    out->source = strdup(source);
+    out->segs = calloc(len / 2 + 1, sizeof(*out->segs));
+    if (!out->source || !out->segs) {
+        path_pattern_free(out);
+        return "out of memory";
+    }
+
+    const char *p = source;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *start = p;
+        while (*p && *p != '/')
+            p++;
+        size_t slen = (size_t)(p - start);
+        if (slen == 0)
+            break;
+        if ((slen == 1 && start[0] == '.') || (slen == 2 && start[0] == '.' && start[1] == '.')) {
+            path_pattern_free(out);
+            return "must not contain '.' or '..' segments";
+        }
+        /* A trailing lone-star segment protects the prefix and all below, as without it. */
+        if (slen == 1 && start[0] == '*' && *p == '\0')
+            break;
+        struct path_segment *seg = &out->segs[out->nsegs++];
+        seg->text = malloc(slen + 1);
+        if (!seg->text) {
+            path_pattern_free(out);
+            return "out of memory";
+        }
+        for (size_t i = 0; i < slen; i++)
+            seg->text[i] = (char)tolower((unsigned char)start[i]);
+        seg->text[slen] = '\0';
+        seg->len = slen;
+        seg->glob = memchr(start, '*', slen) != NULL;
+    }
+    return NULL;
+}
+
+void path_pattern_free(struct path_pattern *p)
+{
+    if (p->segs)
+        for (size_t i = 0; i < p->nsegs; i++)
+            free(p->segs[i].text);
+    free(p->segs);
+    free(p->source);
+    memset(p, 0, sizeof(*p));
+}
+
+/* ---- normalizing request paths (per request, no allocation) ---- */
+
+/*
+ * Percent-decodes src into dst. With keep_slashes, %2F and %5C stay encoded (lowercased) so
+ * they remain part of their segment. Returns the decoded length or -1 if an escape is
+ * malformed or decodes to a control character.
+ */
+static long decode(const char *src, size_t len, char *dst, bool keep_slashes, bool lenient)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c != '%') {
+            dst[o++] = (char)c;
+            continue;
+        }
+        if (i + 2 >= len || hexval((unsigned char)src[i + 1]) < 0 ||
+            hexval((unsigned char)src[i + 2]) < 0) {
+            if (!lenient)
+                return -1;
+            dst[o++] = '%';
+            continue;
+        }
+        unsigned char d = (unsigned char)(hexval((unsigned char)src[i + 1]) * 16 +
+                                          hexval((unsigned char)src[i + 2]));
+        if (d < 0x20 || d == 0x7f)
+            return -1;
+        if (keep_slashes && (d == '/' || d == '\\')) {
+            dst[o++] = '%';
+            dst[o++] = (char)tolower((unsigned char)src[i + 1]);
+            dst[o++] = (char)tolower((unsigned char)src[i + 2]);
+        } else {
+            dst[o++] = (char)d;
+        }
+        i += 2;
+    }
+    return (long)o;
+}
+
+/*
+ * Builds a normalized view from decoded bytes: split into segments, optionally cut ";params",
+ * resolve dot segments, lowercase. out must hold len + 2 bytes. Returns the view length.
+ */
+static size_t build_view(const char *in, size_t len, enum view_kind kind, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (in[i] == '/' || (kind == VIEW_DECODED && in[i] == '\\')))
+            i++;
+        size_t start = i;
+        while (i < len && in[i] != '/' && !(kind == VIEW_DECODED && in[i] == '\\'))
+            i++;
+        size_t slen = i - start;
+        if (kind == VIEW_DECODED) {
+            const char *semi = memchr(in + start, ';', slen);
+            if (semi)
+                slen = (size_t)(semi - (in + start));
+        }
+        if (slen == 0 || (slen == 1 && in[start] == '.'))
+            continue;
+        if (slen == 2 && in[start] == '.' && in[start + 1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* drop the '/' that led into the popped segment */
+            continue;
+        }
+        out[o++] = '/';
+        for (size_t k = 0; k < slen; k++)
+            out[o++] = (char)tolower((unsigned char)in[start + k]);
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return o;
+}
+
+static void add_view(struct path_views *v, size_t idx, size_t len)
+{
+    /* Identical readings need matching only once. */
+    for (size_t k = 0; k < v->n; k++)
+        if (v->len[k] == len && memcmp(v->view[k], v->buf[idx], len) == 0)
+            return;
+    v->view[v->n] = v->buf[idx];
+    v->len[v->n] = len;
+    v->n++;
+}
+
+enum path_status path_normalize(const char *raw, size_t len, struct path_views *v)
+{
+    v->n = 0;
+    if (len > PATH_MAX_RAW)
+        return PATH_TOO_LONG;
+    if (len == 0 || raw[0] != '/')
+        return PATH_MALFORMED;
+
+    bool has_escape = false, has_special = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c <= 0x20 || c == 0x7f || c == '#')
+            return PATH_MALFORMED;
+        if (c == '%')
+            has_escape = true;
+        else if (c == ';' || c == '\\')
+            has_special = true;
+    }
+
+    /* Scratch space: the last buffer holds decoded bytes until it is needed as a view. */
+    char *scratch = v->buf[2];
+    long dlen = decode(raw, len, scratch, false, false);
+    if (dlen < 0)
+        return PATH_MALFORMED;
+    if (memchr(scratch, '\0', (size_t)dlen))
+        return PATH_MALFORMED;
+
+    size_t alen = build_view(scratch, (size_t)dlen, VIEW_DECODED, v->buf[0]);
+
+    /* Is a second decoding different from the first? Then some framework may see it. */
+    bool twice = has_escape && memchr(scratch, '%', (size_t)dlen) != NULL;
+    char twice_buf[PATH_MAX_RAW + 2];
+    long tlen = 0;
+    if (twice) {
+        tlen = decode(scratch, (size_t)dlen, twice_buf, false, true);
+        if (tlen < 0 || memchr(twice_buf, '\0', (size_t)tlen))
+            return PATH_MALFORMED;
+    }
+
+    add_view(v, 0, alen);
+    if (has_escape || has_special) {
+        long llen = decode(raw, len, scratch, true, false);
+        size_t blen = build_view(scratch, (size_t)llen, VIEW_LITERAL, v->buf[1]);
+        add_view(v, 1, blen);
+    }
+    if (twice) {
+        size_t clen = build_view(twice_buf, (size_t)tlen, VIEW_DECODED, v->buf[2]);
+        add_view(v, 2, clen);
+    }
+    return PATH_OK;
+}
+
+/* ---- matching ---- */
+
+/* '*' matches any run of bytes within one segment. */
+static bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+    size_t p = 0, i = 0, star = (size_t)-1, mark = 0;
+    while (i < slen) {
+        if (p < plen && pat[p] == '*') {
+            star = p++;
+            mark = i;
+        } else if (p < plen && pat[p] == s[i]) {
+            p++;
+            i++;
+        } else if (star != (size_t)-1) {
+            p = star + 1;
+            i = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < plen && pat[p] == '*')
+        p++;
+    return p == plen;
+}
+
+static bool match_view(const struct path_pattern *p, const char *view, size_t vlen)
+{
+    size_t i = 0;
+    for (size_t k = 0; k < p->nsegs; k++) {
+        if (i >= vlen || view[i] != '/')
+            return false;
+        i++;
+        size_t start = i;
+        while (i < vlen && view[i] != '/')
+            i++;
+        size_t slen = i - start;
+        if (slen == 0)
+            return false; /* the root view "/" has no segments */
+        const struct path_segment *seg = &p->segs[k];
+        if (seg->glob) {
+            if (!glob_match(seg->text, seg->len, view + start, slen))
+                return false;
+        } else if (seg->len != slen || memcmp(seg->text, view + start, slen) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool path_pattern_match(const struct path_pattern *p, const struct path_views *v)
+{
+    for (size_t k = 0; k < v->n; k++)
+        if (match_view(p, v->view[k], v->len[k]))
+            return true;
+    return false;
+}

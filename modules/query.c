@@ -1,0 +1,115 @@
+/* query.c - see query.h. */
+#include "query.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * The name of one "name=value" piece as a lenient framework reads it: %-decoded, '+' as space,
+ * cut at '[', lowercased, ' ' and '.' as '_'. Returns false if it is longer than outlen.
+ */
+static bool match_name(const char *s, size_t len, char *out, size_t outlen, size_t *outn)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && s[i] != '='; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%' && i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
+            hexval((unsigned char)s[i + 2]) >= 0) {
+            c = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                hexval((unsigned char)s[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (c == '[')
+            break;
+        if (c == ' ' || c == '.')
+            c = '_';
+        if (o >= outlen)
+            return false;
+        out[o++] = (char)tolower(c);
+    }
+    *outn = o;
+    return true;
+}
+
+static bool is_target(const char *piece, size_t len, const struct mapping *params, size_t nparams)
+{
+    char name[160];
+    size_t n;
+    if (!match_name(piece, len, name, sizeof(name), &n))
+        return false; /* longer than any target name */
+    for (size_t i = 0; i < nparams; i++)
+        if (strlen(params[i].match_name) == n && memcmp(params[i].match_name, name, n) == 0)
+            return true;
+    return false;
+}
+
+static bool put(char *out, size_t outlen, size_t *o, const char *s, size_t len)
+{
+    if (*o + len >= outlen)
+        return false;
+    memcpy(out + *o, s, len);
+    *o += len;
+    return true;
+}
+
+static bool put_encoded(char *out, size_t outlen, size_t *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            if (!put(out, outlen, o, (const char *)&c, 1))
+                return false;
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            if (!put(out, outlen, o, e, 3))
+                return false;
+        }
+    }
+    return true;
+}
+
+long query_rewrite(const char *query, const struct mapping *params, size_t nparams,
+                   const char *const *values, char *out, size_t outlen)
+{
+    size_t o = 0;
+    const char *p = query;
+    char sep = 0; /* separator that preceded the current piece */
+    for (;;) {
+        size_t len = strcspn(p, "&;");
+        bool keep = len > 0 && !(nparams && is_target(p, len, params, nparams));
+        if (keep) {
+            if (o > 0 && !put(out, outlen, &o, &sep, 1))
+                return -1;
+            if (!put(out, outlen, &o, p, len))
+                return -1;
+        }
+        if (p[len] == '\0')
+            break;
+        sep = p[len];
+        p += len + 1;
+    }
+    for (size_t i = 0; i < nparams; i++) {
+        if (!values[i])
+            continue;
+        if ((o > 0 && !put(out, outlen, &o, "&", 1)) ||
+            !put(out, outlen, &o, params[i].target, strlen(params[i].target)) ||
+            !put(out, outlen, &o, "=", 1) || !put_encoded(out, outlen, &o, values[i]))
+            return -1;
+    }
+    if (o >= outlen)
+        return -1;
+    out[o] = '\0';
+    return (long)o;
+}

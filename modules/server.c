@@ -1,0 +1,294 @@
+/* server.c - see server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "decide.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+
+struct worker {
+    pthread_t thread;
+    const struct config *cfg;
+    int listen_fd;
+    struct decide_ctx *ctx;
+    FCGX_Request req;
+};
+
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t stopping;
+
+/* ---- listening ---- */
+
+static int listen_unix(const char *path, int mode, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "listen: socket path '%s' is too long", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    struct stat st;
+    /* A socket left by an earlier run would make bind fail; anything else is not ours. */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        (mode >= 0 && chmod(path, (mode_t)mode) < 0) || listen(fd, SOMAXCONN) < 0) {
+        snprintf(err, errlen, "listen: %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int listen_inet(const char *spec, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon[1] == '\0' || (size_t)(colon - spec) >= sizeof(host)) {
+        snprintf(err, errlen, "listen: '%s' is not host:port, :port or a socket path", spec);
+        return -1;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    char *h = host;
+    size_t hl = strlen(h);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h[hl - 1] = '\0';
+        h++;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "listen: %s: %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    int saved = 0;
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    if (fd < 0)
+        snprintf(err, errlen, "listen: %s: %s", spec, strerror(saved));
+    return fd;
+}
+
+int server_listen(const char *spec, int mode, char *err, size_t errlen)
+{
+    if (spec[0] == '/')
+        return listen_unix(spec, mode, err, errlen);
+    return listen_inet(spec, err, errlen);
+}
+
+bool server_is_listener(int fd)
+{
+    int val = 0;
+    socklen_t len = sizeof(val);
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val;
+}
+
+/* ---- one request ---- */
+
+static void to_fcgx(void *ud, const char *data, size_t len)
+{
+    FCGX_PutStr(data, (int)len, (FCGX_Stream *)ud);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The path as logged: printable, bounded, never able to forge a log line. */
+static void loggable(const char *s, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && s && o + 4 < outlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c < 0x21 || c >= 0x7f) ? '?' : (char)c;
+    }
+    if (s && len > 0 && o + 4 >= outlen)
+        memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+}
+
+static void log_decision(const struct request_view *v, const struct decision *d, int role,
+                         double ms)
+{
+    enum log_level level = d->status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
+    if (!log_enabled(level))
+        return;
+    char path[300];
+    loggable(v->path, v->path_len, path, sizeof(path));
+    log_msg(level,
+            "decision role=%s path=%s middleware=%s status=%d auth_status=%d reason=\"%s\"%s%s%s "
+            "ms=%.1f",
+            role == FCGI_AUTHORIZER ? "authorizer" : "responder", *path ? path : "-",
+            d->mw ? d->mw->name : "-", d->status, d->auth_status, d->reason,
+            d->detail ? " detail=\"" : "", d->detail ? d->detail : "", d->detail ? "\"" : "", ms);
+}
+
+static void handle(struct worker *w)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct request_view view;
+    struct decision d;
+    const char *bad = request_view_init(&view, w->req.envp);
+    if (bad)
+        decide_bad_request(&d, bad);
+    else
+        decide(w->cfg, &view, w->ctx, &d);
+    response_write(&d, to_fcgx, w->req.out);
+    log_decision(&view, &d, w->req.role, ms_since(&t0));
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&accept_lock);
+        int rc = stopping ? -1 : FCGX_Accept_r(&w->req);
+        pthread_mutex_unlock(&accept_lock);
+        if (rc < 0) {
+            if (stopping)
+                break;
+            log_warn("accept failed: %s", strerror(-rc > 0 ? -rc : errno));
+            struct timespec pause = {0, 50 * 1000 * 1000};
+            nanosleep(&pause, NULL); /* e.g. out of descriptors: do not spin */
+            continue;
+        }
+        handle(w);
+        /* Finish before queueing for the next accept, or the answer waits for it. */
+        FCGX_Finish_r(&w->req);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static void set_io_timeouts(int fd)
+{
+    /* Accepted connections inherit these on Linux: a stalled peer cannot pin a worker. */
+    struct timeval tv = {SERVER_IO_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int wait_for_stop(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_warn("SIGHUP: reloading is not supported; restart to apply a new configuration");
+            continue;
+        }
+        log_info("signal %d: finishing requests in flight", sig);
+        return sig;
+    }
+}
+
+int server_run(const struct config *cfg, int listen_fd)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask; main waits */
+    signal(SIGPIPE, SIG_IGN);
+
+    set_io_timeouts(listen_fd);
+    if (FCGX_Init() != 0) {
+        log_error("FCGX_Init failed");
+        return 1;
+    }
+
+    int n = cfg->workers;
+    struct worker *workers = calloc((size_t)n, sizeof(*workers));
+    if (!workers) {
+        log_error("out of memory");
+        return 1;
+    }
+    int started = 0, rc = 0;
+    for (; started < n; started++) {
+        struct worker *w = &workers[started];
+        w->cfg = cfg;
+        w->listen_fd = listen_fd;
+        w->ctx = calloc(1, sizeof(*w->ctx));
+        if (w->ctx)
+            w->ctx->backend = backend_new();
+        if (!w->ctx || !w->ctx->backend) {
+            log_error("cannot set up worker %d: out of memory", started);
+            rc = 1;
+            break;
+        }
+        FCGX_InitRequest(&w->req, listen_fd, 0);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            log_error("cannot start worker %d: %s", started, strerror(errno));
+            rc = 1;
+            break;
+        }
+    }
+    if (rc == 0) {
+        log_info("serving with %d workers, %zu middlewares", n, cfg->nmiddlewares);
+        wait_for_stop();
+    }
+
+    /* Stop accepting: wakes the worker blocked in accept(); the others see `stopping`. */
+    stopping = 1;
+    FCGX_ShutdownPending();
+    shutdown(listen_fd, SHUT_RDWR);
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i].thread, NULL);
+    for (int i = 0; i < n; i++) {
+        if (workers[i].ctx) {
+            backend_free(workers[i].ctx->backend);
+            free(workers[i].ctx);
+        }
+    }
+    free(workers);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * server.h - the FastCGI side: the listening socket, the worker threads, a clean stop.
+ *
+ * Workers take turns in libfcgi's FCGX_Accept_r under one mutex (as libfcgi's threaded
+ * example does), and each finishes its previous request before queueing for the next one, so
+ * an answer is never held back until another connection arrives. Each worker owns its backend
+ * (libcurl handle) and its scratch space for the whole run. SIGTERM or SIGINT stops accepting,
+ * lets requests in flight finish, and returns.
+ */
+#ifndef AUTHZ_SERVER_H
+#define AUTHZ_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* Seconds a FastCGI connection may stall while the authorizer reads or writes it. */
+#define SERVER_IO_TIMEOUT_S 10
+
+/*
+ * Opens a listening socket: "host:port", ":port" (all addresses), "[::1]:port", or a unix
+ * socket path (starting with '/'); mode >= 0 is applied to a unix socket. Returns the fd, or -1
+ * with a message in err.
+ */
+int server_listen(const char *spec, int mode, char *err, size_t errlen);
+
+/* True if fd is a listening socket (as inherited on fd 0 from lighttpd, mod_fcgid, ...). */
+bool server_is_listener(int fd);
+
+/* Serves until SIGTERM or SIGINT. Returns 0 after a clean stop, 1 if workers could not start. */
+int server_run(const struct config *cfg, int listen_fd);
+
+#endif
