@@ -4,7 +4,10 @@
  */
 #include "auto_config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,8 @@
 
 #include "modules/backend.h"
 #include "modules/config.h"
+#include "modules/glue.h"
+#include "modules/servercheck.h"
 #include "modules/log.h"
 #include "modules/server.h"
 
@@ -22,10 +27,16 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: authorizer [-c FILE] [-t] [-h] [-V]\n"
+            "Usage: authorizer [-c FILE] [-t] [--print-glue SERVER] [-h] [-V]\n"
             "FastCGI authorizer: asks an auth service whether a request may pass.\n\n"
             "  -c FILE  configuration file (default: $AUTHORIZER_CONFIG, then %s)\n"
             "  -t       check the configuration, print what is wrong, exit 0 or 1\n"
+            "  --print-glue lighttpd|apache|nginx\n"
+            "           print the web-server glue for this configuration's identity headers\n"
+            "  --check-server lighttpd|apache|nginx FILE\n"
+            "           report settings in a web server's configuration (FILE, or - for stdin)\n"
+            "           that would skip the authorizer or leak its Variable- headers; exit 0\n"
+            "           if none, 1 if some\n"
             "  -h       show this help\n"
             "  -V       show the version\n\n"
             "Without `listen` in the configuration it accepts on the socket inherited as fd 0,\n"
@@ -43,13 +54,47 @@ static const char *config_path(const char *option)
     return SYSCONFDIR "/authorizer.conf";
 }
 
+/* --check-server SERVER FILE: 0 clean, 1 problems found, 2 usage or input errors. */
+static int check_server_config(const char *server, int nargs, char **args)
+{
+    if (nargs != 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = args[0];
+    FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+    if (!in) {
+        fprintf(stderr, "authorizer: %s: %s\n", name, strerror(errno));
+        return 2;
+    }
+    int problems = servercheck_run(server, in, strcmp(name, "-") == 0 ? "stdin" : name, stdout);
+    if (in != stdin)
+        fclose(in);
+    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = NULL;
+    const char *glue = NULL;
+    const char *check_server = NULL;
     int check_only = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "c:thV")) != -1) {
+    static const struct option long_options[] = {
+        {"print-glue", required_argument, NULL, 'G'},
+        {"check-server", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    while ((opt = getopt_long(argc, argv, "c:thV", long_options, NULL)) != -1) {
         switch (opt) {
+        case 'G':
+            glue = optarg;
+            break;
+        case 'S':
+            check_server = optarg;
+            break;
         case 'c':
             file = optarg;
             break;
@@ -67,6 +112,17 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (check_server)
+        return check_server_config(check_server, argc - optind, argv + optind);
+
+    /* Signals wait until the workers serve: a reload or stop during startup is not lost,
+     * and a SIGHUP that arrives early does not kill the process. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
     if (optind < argc) {
         usage(stderr);
         return 2;
@@ -79,27 +135,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "authorizer: %s\n", err);
         return 1;
     }
+    if (glue) {
+        int bad = glue_print(stdout, glue, cfg);
+        config_free(cfg);
+        if (bad)
+            fprintf(stderr,
+                    "authorizer: --print-glue: unknown server '%s' (lighttpd, apache, nginx)\n",
+                    glue);
+        return bad ? 2 : 0;
+    }
     if (check_only) {
         printf("authorizer: %s: configuration OK (%zu middlewares)\n", file, cfg->nmiddlewares);
         config_free(cfg);
         return 0;
     }
     log_set_level((enum log_level)cfg->log_level);
+    log_set_target((enum log_target)cfg->log_target);
 
     int rc = 1;
-    int fd = -1;
-    if (cfg->listen) {
-        fd = server_listen(cfg->listen, cfg->listen_mode, err, sizeof(err));
-        if (fd < 0) {
-            log_error("%s", err);
-            goto end;
-        }
-    } else if (server_is_listener(0)) {
-        fd = 0;
-    } else {
-        log_error("%s: no `listen` is configured and fd 0 is not a listening socket "
-                  "(set listen, or start it from the web server or spawn-fcgi)",
-                  file);
+    int fd = server_open_listener(cfg, err, sizeof(err));
+    if (fd < 0) {
+        log_error("%s: %s", file, err);
         goto end;
     }
 
@@ -108,7 +164,8 @@ int main(int argc, char **argv)
         log_error("%s", msg);
         goto end;
     }
-    rc = server_run(cfg, fd);
+    rc = server_run(cfg, file, fd);
+    cfg = NULL; /* server_run owns and frees it (it may have been reloaded) */
     backend_global_cleanup();
 end:
     if (fd > 0)

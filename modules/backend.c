@@ -32,6 +32,7 @@ struct backend {
     bool seen[CONFIG_MAX_WANTED];
     size_t nlines;
     const char *refusal;
+    const char *refusal_cause;
     char values[VALUE_SPACE];
     size_t vlen;
     char body[BACKEND_MAX_BODY_KEPT];
@@ -93,10 +94,12 @@ static void reset_capture(struct backend *b)
     b->in_body = false;
 }
 
-static size_t refuse(struct backend *b, const char *why)
+static size_t refuse(struct backend *b, const char *why, const char *cause)
 {
-    if (!b->refusal)
+    if (!b->refusal) {
         b->refusal = why;
+        b->refusal_cause = cause;
+    }
     return 0; /* makes libcurl abort the transfer */
 }
 
@@ -119,7 +122,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     struct backend *b = ud;
     size_t total = size * n, len = total;
     if (len > BACKEND_MAX_HEADER_LINE)
-        return refuse(b, "auth response header line too long");
+        return refuse(b, "auth response header line too long", "too_large");
     if (len >= 2 && buf[len - 2] == '\r' && buf[len - 1] == '\n')
         len -= 2;
     else if (len >= 1 && buf[len - 1] == '\n')
@@ -135,12 +138,12 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     if (b->in_body)
         return total; /* trailers never count: the auth request is decided on headers */
     if (++b->nlines > BACKEND_MAX_HEADERS)
-        return refuse(b, "too many auth response headers");
+        return refuse(b, "too many auth response headers", "too_large");
     if (buf[0] == ' ' || buf[0] == '\t')
-        return refuse(b, "auth response uses obsolete header line folding");
+        return refuse(b, "auth response uses obsolete header line folding", "malformed");
     const char *colon = memchr(buf, ':', len);
     if (!colon || !http_is_token(buf, (size_t)(colon - buf)))
-        return refuse(b, "malformed auth response header");
+        return refuse(b, "malformed auth response header", "malformed");
     size_t nlen = (size_t)(colon - buf);
     const char *v = colon + 1, *end = buf + len;
     while (v < end && (*v == ' ' || *v == '\t'))
@@ -165,7 +168,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     }
     b->body_total += len;
     if (b->body_total > BACKEND_MAX_BODY)
-        return refuse(b, "auth response body too large");
+        return refuse(b, "auth response body too large", "too_large");
     return len;
 }
 
@@ -284,6 +287,30 @@ static void set_rule_options(CURL *c, const struct rule *r)
     curl_easy_setopt(c, CURLOPT_SSLKEY, r->tls_client_key);
 }
 
+static const char *failure_cause(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "connect";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+        return "tls";
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return "malformed";
+    case CURLE_FILESIZE_EXCEEDED:
+        return "too_large";
+    default:
+        return "transport"; /* reset, closed early, receive errors */
+    }
+}
+
 enum backend_status backend_call(struct backend *b, const struct rule *r,
                                  const struct request_view *req, struct auth_result *res)
 {
@@ -291,6 +318,7 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
     b->rule = r;
     b->res = res;
     b->refusal = NULL;
+    b->refusal_cause = NULL;
     b->body_total = 0;
     b->errbuf[0] = '\0';
     reset_capture(b);
@@ -303,20 +331,26 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
     set_rule_options(b->curl, r);
 
     CURLcode rc = curl_easy_perform(b->curl);
+    curl_off_t us = 0;
+    if (curl_easy_getinfo(b->curl, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+        res->seconds = (double)us / 1e6;
     res->body = b->body;
     res->body_len = b->body_total < sizeof(b->body) ? b->body_total : sizeof(b->body);
     if (b->refusal) {
         res->error = b->refusal;
+        res->cause = b->refusal_cause;
         return BACKEND_FAILED;
     }
     if (rc != CURLE_OK) {
         res->error = b->errbuf[0] ? b->errbuf : curl_easy_strerror(rc);
+        res->cause = failure_cause(rc);
         return BACKEND_FAILED;
     }
     long status = 0;
     curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 100 || status > 999) {
         res->error = "auth response without a valid status";
+        res->cause = "malformed";
         return BACKEND_FAILED;
     }
     res->status = (int)status;

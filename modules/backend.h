@@ -35,9 +35,13 @@ enum backend_status {
 struct auth_result {
     int status;        /* the auth service's HTTP status (BACKEND_OK only) */
     const char *error; /* why the call did not succeed, for the log */
+    /* The kind of failure, a metrics label: "connect", "timeout", "tls", "malformed",
+     * "too_large" or "transport"; NULL on success. */
+    const char *cause;
     /* First value of each rule.wanted header, or NULL if absent or dropped as unsafe. */
     const char *values[CONFIG_MAX_WANTED];
     const char *dropped; /* a wanted header whose value was dropped as unsafe, for the log */
+    double seconds;      /* how long the call took (0 if it was not made) */
     const char *body;    /* the first BACKEND_MAX_BODY_KEPT bytes of the body */
     size_t body_len;
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "httpsyntax.h"
 #include "log.h"
 
@@ -16,6 +17,9 @@
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define MAX_TIMEOUT_MS 300000
+#define MAX_CACHE_TTL_MS 86400000
+#define DEFAULT_CACHE_ENTRIES 10000
+#define MAX_CACHE_ENTRIES 10000000
 
 /* Headers the authorizer sets itself on the auth request, or that only the transport may set. */
 static const char *const reserved_headers[] = {
@@ -69,7 +73,10 @@ static int fail(struct loader *ld, const config_setting_t *s, const char *path, 
 {
     const char *file = s ? config_setting_source_file(s) : NULL;
     int line = s ? (int)config_setting_source_line(s) : 0;
-    int n = snprintf(ld->err, ld->errlen, "%s:%d: %s: ", file ? file : ld->file, line, path);
+    /* The root setting has no line of its own: name the file only. */
+    int n = line > 0
+                ? snprintf(ld->err, ld->errlen, "%s:%d: %s: ", file ? file : ld->file, line, path)
+                : snprintf(ld->err, ld->errlen, "%s: %s: ", file ? file : ld->file, path);
     if (n < 0 || (size_t)n >= ld->errlen)
         return -1;
     va_list ap;
@@ -130,8 +137,9 @@ static int get_string(struct loader *ld, const config_setting_t *parent, const c
 }
 
 /* A duration in seconds (integer or decimal) within (0, max], stored in milliseconds. */
-static int get_seconds(struct loader *ld, const config_setting_t *parent, const char *name,
-                       const char *path, long def_ms, long *out_ms)
+/* A duration in seconds (integer or decimal) within [min_ms, max_ms], stored in milliseconds. */
+static int get_duration(struct loader *ld, const config_setting_t *parent, const char *name,
+                        const char *path, long def_ms, long min_ms, long max_ms, long *out_ms)
 {
     *out_ms = def_ms;
     const config_setting_t *s = config_setting_get_member(parent, name);
@@ -151,10 +159,18 @@ static int get_seconds(struct loader *ld, const config_setting_t *parent, const 
     default:
         return fail(ld, s, sub, "must be a number of seconds");
     }
-    if (!(v >= 0.001 && v * 1000 <= MAX_TIMEOUT_MS))
-        return fail(ld, s, sub, "must be between 0.001 and %d seconds", MAX_TIMEOUT_MS / 1000);
+    if (!(v * 1000 >= (double)min_ms && v * 1000 <= (double)max_ms))
+        return fail(ld, s, sub, "must be between %g and %g seconds", (double)min_ms / 1000,
+                    (double)max_ms / 1000);
     *out_ms = (long)(v * 1000 + 0.5);
     return 0;
+}
+
+/* A timeout: (0, 300] seconds. */
+static int get_seconds(struct loader *ld, const config_setting_t *parent, const char *name,
+                       const char *path, long def_ms, long *out_ms)
+{
+    return get_duration(ld, parent, name, path, def_ms, 1, MAX_TIMEOUT_MS, out_ms);
 }
 
 static int get_bool(struct loader *ld, const config_setting_t *parent, const char *name,
@@ -285,8 +301,10 @@ static int load_mappings(struct loader *ld, const config_setting_t *rule, const 
                 return fail(ld, e, esub, "'%s' is not a valid header name", target);
             if (in_list(target, forbidden_targets,
                         sizeof(forbidden_targets) / sizeof(*forbidden_targets)) ||
-                http_name_eq(target, strlen(target), "AUTHZ_QUERY_STRING", 18))
-                return fail(ld, e, esub, "'%s' cannot be set from the auth response", target);
+                (strlen(target) >= 6 && http_name_eq(target, 6, "AUTHZ_", 6)))
+                return fail(ld, e, esub,
+                            "'%s' cannot be set from the auth response (AUTHZ_ names are reserved)",
+                            target);
         }
         for (size_t k = 0; k < *nout; k++)
             if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
@@ -341,6 +359,58 @@ static int check_readable(struct loader *ld, const config_setting_t *rule, const
                 strerror(errno));
 }
 
+/* rule.cache = { ttl; negativeTtl; maxEntries; key }: the decision cache, off without it. */
+static int load_cache(struct loader *ld, const config_setting_t *rule, const char *path,
+                      struct rule *r)
+{
+    const config_setting_t *s = config_setting_get_member(rule, "cache");
+    if (!s)
+        return 0;
+    char sub[256];
+    join(sub, sizeof(sub), path, ".", "cache");
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return fail(ld, s, sub, "must be a group { ttl = 30; ... }");
+    static const char *const known[] = {"ttl", "negativeTtl", "maxEntries", "key", NULL};
+    if (check_known(ld, s, sub, known) < 0)
+        return -1;
+    struct rule_cache *c = &r->cache;
+    if (!config_setting_get_member(s, "ttl"))
+        return fail(ld, s, sub, "ttl is required");
+    if (get_duration(ld, s, "ttl", sub, 0, 1, MAX_CACHE_TTL_MS, &c->ttl_ms) < 0 ||
+        get_duration(ld, s, "negativeTtl", sub, 0, 0, MAX_CACHE_TTL_MS, &c->negative_ttl_ms) < 0)
+        return -1;
+    c->max_entries = DEFAULT_CACHE_ENTRIES;
+    const config_setting_t *m = config_setting_get_member(s, "maxEntries");
+    if (m) {
+        char msub[300];
+        join(msub, sizeof(msub), sub, ".", "maxEntries");
+        if (config_setting_type(m) != CONFIG_TYPE_INT &&
+            config_setting_type(m) != CONFIG_TYPE_INT64)
+            return fail(ld, m, msub, "must be an integer");
+        long long v = config_setting_get_int64(m);
+        if (v < 1 || v > MAX_CACHE_ENTRIES)
+            return fail(ld, m, msub, "must be between 1 and %d", MAX_CACHE_ENTRIES);
+        c->max_entries = (size_t)v;
+    }
+    const config_setting_t *k = config_setting_get_member(s, "key");
+    if (k) {
+        char ksub[300];
+        join(ksub, sizeof(ksub), sub, ".", "key");
+        if (!is_list(k) || config_setting_length(k) == 0)
+            return fail(ld, k, ksub, "must be a non-empty list of client header names");
+        c->key = calloc(CONFIG_MAX_CLIENT_HEADERS, sizeof(*c->key));
+        if (!c->key)
+            return fail(ld, k, ksub, "out of memory");
+        if (load_header_list(ld, s, "key", sub, c->key, &c->nkey) < 0)
+            return -1;
+    }
+    c->enabled = true;
+    c->cache = cache_new(c);
+    if (!c->cache)
+        return fail(ld, s, sub, "out of memory");
+    return 0;
+}
+
 static int load_rule(struct loader *ld, const config_setting_t *mw, const char *mpath,
                      struct rule *r)
 {
@@ -353,7 +423,8 @@ static int load_rule(struct loader *ld, const config_setting_t *mw, const char *
         return fail(ld, s, path, "must be a group { url = ...; }");
     static const char *const known[] = {
         "url",    "timeout",   "connectTimeout", "requiredHeaders", "forwardHeaders", "headers",
-        "params", "tlsCaFile", "tlsClientCert",  "tlsClientKey",    "tlsVerify",      NULL,
+        "params", "tlsCaFile", "tlsClientCert",  "tlsClientKey",    "tlsVerify",      "cache",
+        NULL,
     };
     if (check_known(ld, s, path, known) < 0)
         return -1;
@@ -387,7 +458,8 @@ static int load_rule(struct loader *ld, const config_setting_t *mw, const char *
 
     r->wanted[r->nwanted++] = strdup("WWW-Authenticate");
     r->wanted[r->nwanted++] = strdup("Content-Type");
-    if (!r->wanted[0] || !r->wanted[1])
+    r->wanted[r->nwanted++] = strdup("Cache-Control");
+    if (!r->wanted[0] || !r->wanted[1] || !r->wanted[2])
         return fail(ld, s, path, "out of memory");
     if (load_mappings(ld, s, "headers", path, r, false, &r->headers, &r->nheaders) < 0 ||
         load_mappings(ld, s, "params", path, r, true, &r->params, &r->nparams) < 0)
@@ -401,6 +473,8 @@ static int load_rule(struct loader *ld, const config_setting_t *mw, const char *
     if (check_readable(ld, s, path, "tlsCaFile", r->tls_ca_file) < 0 ||
         check_readable(ld, s, path, "tlsClientCert", r->tls_client_cert) < 0 ||
         check_readable(ld, s, path, "tlsClientKey", r->tls_client_key) < 0)
+        return -1;
+    if (load_cache(ld, s, path, r) < 0)
         return -1;
     if (!!r->tls_client_cert != !!r->tls_client_key)
         return fail(ld, s, path, "tlsClientCert and tlsClientKey must be given together");
@@ -477,8 +551,8 @@ static int parse_mode(const char *text, int *mode)
 static int load_root(struct loader *ld, config_t *lc, struct config *cfg)
 {
     const config_setting_t *root = config_root_setting(lc);
-    static const char *const known[] = {"listen",    "listen_mode", "workers",
-                                        "log_level", "middlewares", NULL};
+    static const char *const known[] = {"listen",     "listen_mode",    "workers",     "log_level",
+                                        "log_target", "metrics_listen", "middlewares", NULL};
     if (check_known(ld, root, "", known) < 0)
         return -1;
 
@@ -519,12 +593,30 @@ static int load_root(struct loader *ld, config_t *lc, struct config *cfg)
                         "must be \"error\", \"warn\", \"info\" or \"debug\"");
     }
 
+    if (get_string(ld, root, "metrics_listen", "", false, &cfg->metrics_listen) < 0)
+        return -1;
+
+    cfg->log_target = LOG_TARGET_STDERR;
+    char *target = NULL;
+    if (get_string(ld, root, "log_target", "", false, &target) < 0)
+        return -1;
+    if (target) {
+        cfg->log_target = log_target_parse(target);
+        free(target);
+        if (cfg->log_target < 0)
+            return fail(ld, config_setting_get_member(root, "log_target"), "log_target",
+                        "must be \"stderr\" or \"syslog\"");
+    }
+
     s = config_setting_get_member(root, "middlewares");
     if (!s)
         return fail(ld, root, "middlewares", "is required");
     if (!is_list(s))
         return fail(ld, s, "middlewares", "must be a list ( { ... }, ... )");
     int n = config_setting_length(s);
+    if (n == 0)
+        return fail(ld, s, "middlewares",
+                    "is empty: nothing would be protected (use paths = (\"/\") to protect all)");
     cfg->middlewares = calloc((size_t)n + 1, sizeof(*cfg->middlewares));
     if (!cfg->middlewares)
         return fail(ld, s, "middlewares", "out of memory");
@@ -650,9 +742,12 @@ void config_free(struct config *cfg)
         free(r->tls_ca_file);
         free(r->tls_client_cert);
         free(r->tls_client_key);
+        cache_free(r->cache.cache);
+        free_client_headers(r->cache.key, r->cache.nkey);
     }
     free(cfg->middlewares);
     free(cfg->listen);
+    free(cfg->metrics_listen);
     free(cfg->file);
     free(cfg);
 }

@@ -19,14 +19,30 @@
 #define CONFIG_MAX_MAPPINGS 32       /* headers + params entries per middleware */
 #define CONFIG_MAX_WANTED 40         /* distinct auth-response headers kept per middleware */
 
-/* Indexes of the auth-response headers every middleware keeps for relaying denials. */
+/* Indexes of the auth-response headers every middleware keeps: for relaying denials, and
+ * for the cache's lifetime rules. */
 #define WANTED_WWW_AUTHENTICATE 0
 #define WANTED_CONTENT_TYPE 1
+#define WANTED_CACHE_CONTROL 2
+#define WANTED_FIXED 3
 
 /* A client request header the authorizer reads and forwards to the auth service. */
 struct client_header {
     char *name; /* as configured, e.g. "Authorization" */
     char *cgi;  /* FastCGI parameter carrying it, e.g. "HTTP_AUTHORIZATION" */
+};
+
+struct cache;
+
+/* `rule.cache`: the decision cache's settings, and the cache itself when enabled. */
+struct rule_cache {
+    bool enabled;
+    long ttl_ms;
+    long negative_ttl_ms; /* 0: denials are not cached */
+    size_t max_entries;
+    struct client_header *key; /* NULL: every input the auth service saw */
+    size_t nkey;
+    struct cache *cache; /* created with the config, freed with it */
 };
 
 /* One `headers` or `params` entry: auth-response header -> upstream header or parameter. */
@@ -54,7 +70,7 @@ struct rule {
     struct mapping *params;
     size_t nparams;
 
-    /* Auth-response header names kept from a response; [0] and [1] as WANTED_* above. */
+    /* Auth-response header names kept from a response; the first WANTED_FIXED as above. */
     char *wanted[CONFIG_MAX_WANTED];
     size_t nwanted;
 
@@ -62,6 +78,8 @@ struct rule {
     char *tls_client_cert;
     char *tls_client_key;
     bool tls_verify;
+
+    struct rule_cache cache;
 };
 
 struct middleware {
@@ -78,6 +96,8 @@ struct config {
     int listen_mode;
     int workers;
     int log_level;
+    int log_target;
+    char *metrics_listen; /* NULL: no metrics listener */
     struct middleware *middlewares;
     size_t nmiddlewares;
 };

@@ -47,6 +47,7 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
                       sizeof(ctx->query_buf)) < 0) {
         d->nvars = 0;
         set(d, 500, "error", "rewritten query string too long");
+        d->cause = "too_large";
         return;
     }
     d->query = ctx->query_buf;
@@ -66,12 +67,14 @@ void decide_outcome(struct decision *d, const struct rule *r, enum backend_statu
                     const struct auth_result *res, const struct request_view *req,
                     struct decide_ctx *ctx)
 {
+    d->auth_seconds = res->seconds;
     switch (bs) {
     case BACKEND_BAD_REQUEST:
         set(d, 400, "bad request", res->error);
         return;
     case BACKEND_FAILED:
         set(d, 500, "error", res->error);
+        d->cause = res->cause ? res->cause : "transport";
         return;
     case BACKEND_OK:
         break;
@@ -81,8 +84,10 @@ void decide_outcome(struct decision *d, const struct rule *r, enum backend_statu
         allow(d, r, res, req, ctx);
     else if (res->status == 401 || res->status == 403)
         deny(d, res);
-    else
+    else {
         set(d, 500, "error", "unexpected auth service status");
+        d->cause = "status";
+    }
 }
 
 void decide(const struct config *cfg, const struct request_view *req, struct decide_ctx *ctx,
@@ -119,6 +124,26 @@ void decide(const struct config *cfg, const struct request_view *req, struct dec
     }
 
     struct auth_result res;
-    enum backend_status bs = backend_call(ctx->backend, r, req, &res);
+    if (!r->cache.enabled) {
+        decide_outcome(d, r, backend_call(ctx->backend, r, req, &res), &res, req, ctx);
+        return;
+    }
+    struct cache_key key;
+    cache_key_build(r, req, ctx->cache_scratch, &key);
+    enum backend_status bs;
+    switch (cache_lookup(r->cache.cache, r, &key, ctx->cache_scratch, &res, r->timeout_ms)) {
+    case CACHE_HIT:
+        decide_outcome(d, r, BACKEND_OK, &res, req, ctx);
+        d->cache = "hit";
+        return;
+    case CACHE_LEADER:
+        bs = backend_call(ctx->backend, r, req, &res);
+        cache_fill(r->cache.cache, r, &key, bs, &res); /* always: others may be waiting */
+        break;
+    default:
+        bs = backend_call(ctx->backend, r, req, &res);
+        break;
+    }
     decide_outcome(d, r, bs, &res, req, ctx);
+    d->cache = "miss";
 }

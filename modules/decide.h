@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "cache.h"
 #include "config.h"
 #include "pathmatch.h"
 #include "query.h"
@@ -26,8 +27,11 @@ struct decision {
     int status;                  /* 200, 400, 401, 403 or 500 */
     const struct middleware *mw; /* the matching middleware, NULL if none */
     int auth_status;             /* the auth service's status, 0 if it was not asked */
+    double auth_seconds;         /* how long the auth call took, 0 if none was made */
     const char *reason;          /* a short word for the log: "allowed", "missing header" ... */
     const char *detail;          /* more for the log (an error text), or NULL */
+    const char *cause;           /* for 500: the kind of failure (metrics label), else NULL */
+    const char *cache;           /* "hit" or "miss" where the middleware caches, else NULL */
 
     /* On allow: identity headers and the query for the upstream. */
     struct export_var vars[CONFIG_MAX_MAPPINGS];
@@ -44,6 +48,7 @@ struct decision {
 /* Per-worker scratch space for decisions, allocated once. */
 struct decide_ctx {
     struct backend *backend;
+    struct cache_scratch *cache_scratch; /* for middlewares with a cache */
     struct path_views views;
     char query_buf[QUERY_MAX_OUT];
 };

@@ -54,7 +54,8 @@ bool http_cgi_name(const char *header, char *out, size_t outlen)
     memcpy(out, "HTTP_", 5);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)header[i];
-        out[5 + i] = c == '-' ? '_' : (char)toupper(c);
+        /* As Apache and lighttpd name them: every character but letters and digits as '_'. */
+        out[5 + i] = isalnum(c) ? (char)toupper(c) : '_';
     }
     out[5 + len] = '\0';
     return true;

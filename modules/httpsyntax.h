@@ -29,7 +29,8 @@ bool http_value_is_clean(const char *s, size_t len);
 bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen);
 
 /*
- * Writes the CGI parameter name of a header ("X-Api-Key" -> "HTTP_X_API_KEY") into out.
+ * Writes the CGI parameter name of a header ("X-Api-Key" -> "HTTP_X_API_KEY": uppercase,
+ * every other character than a letter or digit as '_') into out.
  * Returns false if it does not fit.
  */
 bool http_cgi_name(const char *header, char *out, size_t outlen);

@@ -60,8 +60,10 @@ const char *path_pattern_compile(const char *source, struct path_pattern *out)
             path_pattern_free(out);
             return "must not contain '.' or '..' segments";
         }
-        /* A trailing lone-star segment protects the prefix and all below, as without it. */
-        if (slen == 1 && start[0] == '*' && *p == '\0')
+        /* A trailing lone-star segment protects the prefix and all below, as without it.
+         * Trailing slashes after it do not matter ("/api/" + '*' + "/" is "/api/" + '*'), as
+         * they do not anywhere else: otherwise "/api" itself would be left unprotected. */
+        if (slen == 1 && start[0] == '*' && p[strspn(p, "/")] == '\0')
             break;
         struct path_segment *seg = &out->segs[out->nsegs++];
         seg->text = malloc(slen + 1);
@@ -206,6 +208,14 @@ enum path_status path_normalize(const char *raw, size_t len, struct path_views *
 
     size_t alen = build_view(scratch, (size_t)dlen, VIEW_DECODED, v->buf[0]);
 
+    /* An encoded '?' or '#' that something behind us decodes before splitting off the query
+     * (mod_rewrite did) ends the path there: "/protected%3Fx" is read as "/protected". */
+    size_t cut = 0;
+    while (cut < (size_t)dlen && scratch[cut] != '?' && scratch[cut] != '#')
+        cut++;
+    bool has_cut = has_escape && cut < (size_t)dlen;
+    size_t cutlen = has_cut ? build_view(scratch, cut, VIEW_DECODED, v->buf[3]) : 0;
+
     /* Is a second decoding different from the first? Then some framework may see it. */
     bool twice = has_escape && memchr(scratch, '%', (size_t)dlen) != NULL;
     char twice_buf[PATH_MAX_RAW + 2];
@@ -226,6 +236,8 @@ enum path_status path_normalize(const char *raw, size_t len, struct path_views *
         size_t clen = build_view(twice_buf, (size_t)tlen, VIEW_DECODED, v->buf[2]);
         add_view(v, 2, clen);
     }
+    if (has_cut)
+        add_view(v, 3, cutlen);
     return PATH_OK;
 }
 
@@ -254,15 +266,37 @@ static bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
     return p == plen;
 }
 
-static bool match_view(const struct path_pattern *p, const char *view, size_t vlen)
+/*
+ * Length of the segment separator at view[i], or 0. With `split`, a '\\' and an encoded slash
+ * ("%2f", "%5c": views are lowercase) separate segments as well.
+ */
+static size_t sep_len(const char *view, size_t i, size_t vlen, bool split)
+{
+    if (view[i] == '/')
+        return 1;
+    if (!split)
+        return 0;
+    if (view[i] == '\\')
+        return 1;
+    if (view[i] == '%' && i + 2 < vlen &&
+        ((view[i + 1] == '2' && view[i + 2] == 'f') || (view[i + 1] == '5' && view[i + 2] == 'c')))
+        return 3;
+    return 0;
+}
+
+static bool match_view(const struct path_pattern *p, const char *view, size_t vlen, bool split)
 {
     size_t i = 0;
     for (size_t k = 0; k < p->nsegs; k++) {
-        if (i >= vlen || view[i] != '/')
+        size_t sep = i < vlen ? sep_len(view, i, vlen, split) : 0;
+        if (sep == 0)
             return false;
-        i++;
+        i += sep;
+        /* Split readings were not normalized: skip the empty segments between separators. */
+        while (split && i < vlen && (sep = sep_len(view, i, vlen, split)) > 0)
+            i += sep;
         size_t start = i;
-        while (i < vlen && view[i] != '/')
+        while (i < vlen && sep_len(view, i, vlen, split) == 0)
             i++;
         size_t slen = i - start;
         if (slen == 0)
@@ -280,8 +314,19 @@ static bool match_view(const struct path_pattern *p, const char *view, size_t vl
 
 bool path_pattern_match(const struct path_pattern *p, const struct path_views *v)
 {
-    for (size_t k = 0; k < v->n; k++)
-        if (match_view(p, v->view[k], v->len[k]))
+    for (size_t k = 0; k < v->n; k++) {
+        if (match_view(p, v->view[k], v->len[k], false))
             return true;
+        /*
+         * A view may still hold a '\\' or an encoded slash inside a segment (the literal view,
+         * or the decoded one of a double-encoded path). A server that resolves dot segments
+         * with them opaque and hands the path on to an application that splits on them anyway
+         * sees "/protected%2F..%2F..%2Fpublic" below /protected: match that split reading too.
+         * Matching more readings can only protect more, never less.
+         */
+        if ((memchr(v->view[k], '%', v->len[k]) || memchr(v->view[k], '\\', v->len[k])) &&
+            match_view(p, v->view[k], v->len[k], true))
+            return true;
+    }
     return false;
 }

@@ -11,7 +11,12 @@
  *              Windows-style readings);
  *   literal  - %2F and %5C left as part of their segment, ';' kept, dot segments resolved after
  *              decoding (nginx, lighttpd and Apache readings);
- *   twice    - decoded twice, then as "decoded" (frameworks that decode again).
+ *   twice    - decoded twice, then as "decoded" (frameworks that decode again);
+ *   cut      - "decoded" up to an encoded '?' or '#' (servers that decode before splitting
+ *              off the query, as mod_rewrite did).
+ * A view that still holds a '\' or an encoded slash inside a segment is also matched as if those
+ * separated segments, without resolving dot segments again (a server that passes them on
+ * opaque to an application that splits on them).
  * All views are lowercased. Malformed paths (bad escapes, NUL or other control characters, a
  * space, '#') are rejected: the caller answers 400.
  */
@@ -23,7 +28,7 @@
 
 /* Longest raw request path accepted; longer requests are refused with 400. */
 #define PATH_MAX_RAW 8192
-#define PATH_MAX_VIEWS 3
+#define PATH_MAX_VIEWS 4
 
 struct path_segment {
     char *text;

@@ -13,25 +13,64 @@ static int hexval(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* One byte of a name as a query parser decodes it (%XX, '+' as space); advances *i past it. */
+static unsigned char name_byte(const char *s, size_t len, size_t *i)
+{
+    unsigned char c = (unsigned char)s[*i];
+    if (c == '%' && *i + 2 < len && hexval((unsigned char)s[*i + 1]) >= 0 &&
+        hexval((unsigned char)s[*i + 2]) >= 0) {
+        c = (unsigned char)(hexval((unsigned char)s[*i + 1]) * 16 +
+                            hexval((unsigned char)s[*i + 2]));
+        *i += 2;
+    } else if (c == '+') {
+        c = ' ';
+    }
+    return c;
+}
+
+/* Whether a ']' follows in the (decoded) name from s[i] on, before a NUL. */
+static bool closes_later(const char *s, size_t len, size_t i)
+{
+    for (; i < len && s[i] != '='; i++) {
+        unsigned char c = name_byte(s, len, &i);
+        if (c == ']')
+            return true;
+        if (c == '\0')
+            return false;
+    }
+    return false;
+}
+
 /*
  * The name of one "name=value" piece as a lenient framework reads it: %-decoded, '+' as space,
- * cut at '[', lowercased, ' ' and '.' as '_'. Returns false if it is longer than outlen.
+ * lowercased, ' ' and '.' as '_', read only up to a NUL and with leading spaces skipped (PHP
+ * reads names as C strings and skips leading spaces). Then, as arrays go:
+ *   !php: cut at the first '[' or ']', leading brackets skipped (PHP, qs, Rack 2 read
+ *         "[name]" and "name]" as name);
+ *   php:  cut at a '[' that a ']' follows, a '[' without one read as '_' (PHP reads "user[id"
+ *         as user_id).
+ * Returns false if it is longer than outlen.
  */
-static bool match_name(const char *s, size_t len, char *out, size_t outlen, size_t *outn)
+static bool match_name(const char *s, size_t len, bool php, char *out, size_t outlen, size_t *outn)
 {
     size_t o = 0;
+    bool leading = true, unclosed = false;
     for (size_t i = 0; i < len && s[i] != '='; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%' && i + 2 < len && hexval((unsigned char)s[i + 1]) >= 0 &&
-            hexval((unsigned char)s[i + 2]) >= 0) {
-            c = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
-                                hexval((unsigned char)s[i + 2]));
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        if (c == '[')
+        unsigned char c = name_byte(s, len, &i);
+        if (c == '\0')
             break;
+        if (leading && (c == ' ' || (!php && (c == '[' || c == ']'))))
+            continue;
+        leading = false;
+        if (!php && (c == '[' || c == ']'))
+            break;
+        if (php && c == '[') {
+            /* Once no ']' follows one '[', none follows a later one either. */
+            if (!unclosed && closes_later(s, len, i + 1))
+                break;
+            unclosed = true;
+            c = '_';
+        }
         if (c == ' ' || c == '.')
             c = '_';
         if (o >= outlen)
@@ -44,13 +83,16 @@ static bool match_name(const char *s, size_t len, char *out, size_t outlen, size
 
 static bool is_target(const char *piece, size_t len, const struct mapping *params, size_t nparams)
 {
-    char name[160];
-    size_t n;
-    if (!match_name(piece, len, name, sizeof(name), &n))
-        return false; /* longer than any target name */
-    for (size_t i = 0; i < nparams; i++)
-        if (strlen(params[i].match_name) == n && memcmp(params[i].match_name, name, n) == 0)
-            return true;
+    /* A piece is a target if any reading of its name is one; names too long are none. */
+    for (int php = 0; php <= 1; php++) {
+        char name[160];
+        size_t n;
+        if (!match_name(piece, len, php, name, sizeof(name), &n))
+            continue; /* longer than any target name */
+        for (size_t i = 0; i < nparams; i++)
+            if (strlen(params[i].match_name) == n && memcmp(params[i].match_name, name, n) == 0)
+                return true;
+    }
     return false;
 }
 

@@ -51,13 +51,9 @@ const char *request_view_init(struct request_view *v, char **envp)
     v->path = p;
     v->path_len = strcspn(p, "?");
 
-    const char *q = request_param(envp, "QUERY_STRING");
-    if (!q)
-        q = p[v->path_len] == '?' ? p + v->path_len + 1 : "";
-    for (const char *c = q; *c; c++)
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f)
-            return "space or control character in QUERY_STRING";
-    v->query = q;
+    /* The client's own query, never QUERY_STRING: nginx's auth_request subrequest has none,
+     * and a server-side rewrite may have changed it. REQUEST_URI was checked clean above. */
+    v->query = p[v->path_len] == '?' ? p + v->path_len + 1 : "";
 
     const char *https = request_param(envp, "HTTPS");
     const char *scheme = request_param(envp, "REQUEST_SCHEME");

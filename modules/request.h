@@ -19,7 +19,7 @@ struct request_view {
     const char *request_uri; /* REQUEST_URI: the raw request target */
     const char *path;        /* raw path inside request_uri (no scheme/authority, no query) */
     size_t path_len;
-    const char *query;       /* QUERY_STRING, else the part of REQUEST_URI after '?'; never NULL */
+    const char *query;       /* the part of REQUEST_URI after '?' (not QUERY_STRING); never NULL */
     const char *scheme;      /* "http" or "https" */
     const char *host;        /* HTTP_HOST, else SERVER_NAME; may be "" */
     const char *remote_addr; /* REMOTE_ADDR, may be "" */

@@ -31,6 +31,8 @@ void response_write(const struct decision *d, response_sink sink, void *ud)
         for (size_t i = 0; i < d->nvars; i++)
             header(sink, ud, "Variable-", d->vars[i].name, d->vars[i].value);
         header(sink, ud, "Variable-", "AUTHZ_QUERY_STRING", d->query ? d->query : "");
+        /* Never empty: lighttpd drops empty variables, so glue keys on this one. */
+        header(sink, ud, "Variable-", "AUTHZ_DECISION", d->mw ? "allowed" : "unprotected");
         sink(ud, "\r\n", 2);
         return;
     }

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +21,43 @@
 #include "backend.h"
 #include "decide.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "response.h"
 
 struct worker {
     pthread_t thread;
-    const struct config *cfg;
-    int listen_fd;
+    /* The configuration this worker's current request uses, NULL between requests. */
+    _Atomic(struct config *) in_use;
     struct decide_ctx *ctx;
     FCGX_Request req;
 };
 
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stopping;
+
+/*
+ * The configuration new requests use. A reload swaps it; the old one is freed once no worker
+ * holds it any more. Workers publish what they hold in `in_use` (a hazard pointer): taking a
+ * configuration is two atomic stores and loads, no lock.
+ */
+static _Atomic(struct config *) current;
+
+static struct config *config_acquire(struct worker *w)
+{
+    struct config *c;
+    do {
+        c = atomic_load(&current);
+        atomic_store(&w->in_use, c);
+        /* If a reload swapped `current` meanwhile, it may have looked at in_use too early. */
+    } while (c != atomic_load(&current));
+    return c;
+}
+
+static void config_release(struct worker *w)
+{
+    atomic_store(&w->in_use, NULL);
+}
 
 /* ---- listening ---- */
 
@@ -120,6 +145,36 @@ bool server_is_listener(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val;
 }
 
+/* The first socket systemd passed (fd 3), if it passed any to this very process. */
+static int systemd_listener(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || atol(pid) != (long)getpid() || atoi(fds) < 1)
+        return -1;
+    if (atoi(fds) > 1)
+        log_warn("systemd passed %s sockets; accepting on the first only", fds);
+    return server_is_listener(3) ? 3 : -1;
+}
+
+int server_open_listener(const struct config *cfg, char *err, size_t errlen)
+{
+    int fd = systemd_listener();
+    if (fd >= 0) {
+        if (cfg->listen)
+            log_info("accepting on the socket from systemd; `listen` is not used");
+        return fd;
+    }
+    if (cfg->listen)
+        return server_listen(cfg->listen, cfg->listen_mode, err, errlen);
+    if (server_is_listener(0))
+        return 0;
+    snprintf(err, errlen,
+             "no `listen` is configured and fd 0 is not a listening socket (set listen, start "
+             "it from the web server, spawn-fcgi or a systemd socket unit)");
+    return -1;
+}
+
 /* ---- one request ---- */
 
 static void to_fcgx(void *ud, const char *data, size_t len)
@@ -147,35 +202,50 @@ static void loggable(const char *s, size_t len, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+/*
+ * One line per decision, key=value, stable keys. Values that come from the client are made
+ * printable and bounded; header values (credentials) are never logged.
+ */
 static void log_decision(const struct request_view *v, const struct decision *d, int role,
                          double ms)
 {
     enum log_level level = d->status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
     if (!log_enabled(level))
         return;
-    char path[300];
+    char path[300], id[80];
     loggable(v->path, v->path_len, path, sizeof(path));
+    const char *rid = request_param(v->envp, "HTTP_X_REQUEST_ID");
+    loggable(rid, rid ? strlen(rid) : 0, id, sizeof(id));
     log_msg(level,
             "decision role=%s path=%s middleware=%s status=%d auth_status=%d reason=\"%s\"%s%s%s "
-            "ms=%.1f",
+            "ms=%.1f cache=%s request_id=%s",
             role == FCGI_AUTHORIZER ? "authorizer" : "responder", *path ? path : "-",
             d->mw ? d->mw->name : "-", d->status, d->auth_status, d->reason,
-            d->detail ? " detail=\"" : "", d->detail ? d->detail : "", d->detail ? "\"" : "", ms);
+            d->detail ? " detail=\"" : "", d->detail ? d->detail : "", d->detail ? "\"" : "", ms,
+            d->cache ? d->cache : "off", *id ? id : "-");
 }
 
 static void handle(struct worker *w)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    metrics_in_flight(1);
+    struct config *cfg = config_acquire(w);
     struct request_view view;
     struct decision d;
     const char *bad = request_view_init(&view, w->req.envp);
     if (bad)
         decide_bad_request(&d, bad);
     else
-        decide(w->cfg, &view, w->ctx, &d);
+        decide(cfg, &view, w->ctx, &d);
     response_write(&d, to_fcgx, w->req.out);
-    log_decision(&view, &d, w->req.role, ms_since(&t0));
+    double ms = ms_since(&t0);
+    metrics_record(&d, ms / 1e3);
+    if (d.auth_seconds > 0)
+        metrics_record_auth_call(d.auth_seconds);
+    log_decision(&view, &d, w->req.role, ms);
+    config_release(w); /* d points into cfg until here */
+    metrics_in_flight(-1);
 }
 
 static void *worker_main(void *arg)
@@ -210,7 +280,37 @@ static void set_io_timeouts(int fd)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static int wait_for_stop(void)
+/* Reads the configuration again; on success new requests use it (SIGHUP). */
+static void reload(const char *file, struct worker *workers, int n)
+{
+    struct config *next = NULL;
+    char err[1024];
+    if (config_load(file, &next, err, sizeof(err))) {
+        log_error("reload: %s; still serving with the previous configuration", err);
+        return;
+    }
+    struct config *old = atomic_load(&current);
+    if ((old->listen == NULL) != (next->listen == NULL) ||
+        (old->listen && strcmp(old->listen, next->listen) != 0) || old->workers != next->workers)
+        log_warn("reload: listen and workers take effect only after a restart");
+    if ((old->metrics_listen == NULL) != (next->metrics_listen == NULL) ||
+        (old->metrics_listen && strcmp(old->metrics_listen, next->metrics_listen) != 0))
+        log_warn("reload: metrics_listen takes effect only after a restart");
+    log_set_level((enum log_level)next->log_level);
+    log_set_target((enum log_target)next->log_target);
+    atomic_store(&current, next);
+    /* Requests in flight finish on the old configuration; free it when the last one is done. */
+    for (int i = 0; i < n; i++) {
+        while (atomic_load(&workers[i].in_use) == old) {
+            struct timespec pause = {0, 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    config_free(old);
+    log_info("reload: %s: now serving with %zu middlewares", file, next->nmiddlewares);
+}
+
+static void serve_signals(const char *file, struct worker *workers, int n)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -222,15 +322,15 @@ static int wait_for_stop(void)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_warn("SIGHUP: reloading is not supported; restart to apply a new configuration");
+            reload(file, workers, n);
             continue;
         }
         log_info("signal %d: finishing requests in flight", sig);
-        return sig;
+        return;
     }
 }
 
-int server_run(const struct config *cfg, int listen_fd)
+int server_run(struct config *cfg, const char *file, int listen_fd)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -246,6 +346,7 @@ int server_run(const struct config *cfg, int listen_fd)
         return 1;
     }
 
+    atomic_store(&current, cfg);
     int n = cfg->workers;
     struct worker *workers = calloc((size_t)n, sizeof(*workers));
     if (!workers) {
@@ -255,12 +356,12 @@ int server_run(const struct config *cfg, int listen_fd)
     int started = 0, rc = 0;
     for (; started < n; started++) {
         struct worker *w = &workers[started];
-        w->cfg = cfg;
-        w->listen_fd = listen_fd;
         w->ctx = calloc(1, sizeof(*w->ctx));
-        if (w->ctx)
+        if (w->ctx) {
             w->ctx->backend = backend_new();
-        if (!w->ctx || !w->ctx->backend) {
+            w->ctx->cache_scratch = cache_scratch_new();
+        }
+        if (!w->ctx || !w->ctx->backend || !w->ctx->cache_scratch) {
             log_error("cannot set up worker %d: out of memory", started);
             rc = 1;
             break;
@@ -272,9 +373,14 @@ int server_run(const struct config *cfg, int listen_fd)
             break;
         }
     }
+    char err[512];
+    if (rc == 0 && cfg->metrics_listen && metrics_start(cfg->metrics_listen, err, sizeof(err))) {
+        log_error("metrics_listen: %s", err);
+        rc = 1;
+    }
     if (rc == 0) {
         log_info("serving with %d workers, %zu middlewares", n, cfg->nmiddlewares);
-        wait_for_stop();
+        serve_signals(file, workers, n);
     }
 
     /* Stop accepting: wakes the worker blocked in accept(); the others see `stopping`. */
@@ -283,12 +389,15 @@ int server_run(const struct config *cfg, int listen_fd)
     shutdown(listen_fd, SHUT_RDWR);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i].thread, NULL);
+    metrics_stop();
     for (int i = 0; i < n; i++) {
         if (workers[i].ctx) {
             backend_free(workers[i].ctx->backend);
+            cache_scratch_free(workers[i].ctx->cache_scratch);
             free(workers[i].ctx);
         }
     }
     free(workers);
+    config_free(atomic_exchange(&current, NULL));
     return rc;
 }

@@ -1,0 +1,417 @@
+/* cache.c - see cache.h. */
+#include "cache.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "httpsyntax.h"
+
+#define SHARDS 64
+#define NO_VALUE UINT32_MAX
+
+/* Room to unpack one cached answer: every wanted value at its largest, and a denial body. */
+#define SCRATCH_SPACE (CONFIG_MAX_WANTED * (HTTP_MAX_VALUE + 1) + BACKEND_MAX_BODY_KEPT)
+
+struct entry {
+    struct cache_key key;
+    struct entry *next; /* hash chain */
+    int64_t expires_ms;
+    int status;      /* 0 while the leader asks the service */
+    bool referenced; /* CLOCK: used since the hand last passed */
+    size_t slot;     /* index in the shard's ring */
+    unsigned char *blob;
+    size_t blob_len;
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+    struct entry **buckets;
+    size_t nbuckets; /* a power of two */
+    struct entry **ring;
+    size_t capacity, count, hand;
+};
+
+struct cache {
+    struct shard shards[SHARDS];
+};
+
+struct cache_scratch {
+    EVP_MD_CTX *md;
+    unsigned char buf[SCRATCH_SPACE];
+};
+
+static _Atomic uint64_t stat_hits, stat_misses, stat_evictions, stat_entries;
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- lifecycle ---- */
+
+struct cache_scratch *cache_scratch_new(void)
+{
+    struct cache_scratch *s = malloc(sizeof(*s));
+    if (!s)
+        return NULL;
+    s->md = EVP_MD_CTX_new();
+    if (!s->md) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cache_scratch_free(struct cache_scratch *s)
+{
+    if (!s)
+        return;
+    EVP_MD_CTX_free(s->md);
+    free(s);
+}
+
+struct cache *cache_new(const struct rule_cache *settings)
+{
+    struct cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    size_t per_shard = (settings->max_entries + SHARDS - 1) / SHARDS;
+    size_t nbuckets = 16;
+    while (nbuckets < per_shard)
+        nbuckets <<= 1;
+    for (size_t i = 0; i < SHARDS; i++) {
+        struct shard *sh = &c->shards[i];
+        pthread_mutex_init(&sh->lock, NULL);
+        pthread_cond_init(&sh->answered, NULL);
+        sh->capacity = per_shard;
+        sh->nbuckets = nbuckets;
+        sh->buckets = calloc(nbuckets, sizeof(*sh->buckets));
+        sh->ring = calloc(per_shard, sizeof(*sh->ring));
+        if (!sh->buckets || !sh->ring) {
+            cache_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void cache_free(struct cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < SHARDS; i++) {
+        struct shard *sh = &c->shards[i];
+        for (size_t k = 0; sh->ring && k < sh->count; k++) {
+            free(sh->ring[k]->blob);
+            free(sh->ring[k]);
+        }
+        atomic_fetch_sub(&stat_entries, sh->count);
+        free(sh->ring);
+        free(sh->buckets);
+        pthread_mutex_destroy(&sh->lock);
+        pthread_cond_destroy(&sh->answered);
+    }
+    free(c);
+}
+
+/* ---- keys ---- */
+
+static void feed(EVP_MD_CTX *md, const char *s)
+{
+    /* Length-prefixed, so that no two different inputs feed the same bytes. */
+    uint32_t len = s ? (uint32_t)strlen(s) : NO_VALUE;
+    EVP_DigestUpdate(md, &len, sizeof(len));
+    if (s)
+        EVP_DigestUpdate(md, s, len);
+}
+
+void cache_key_build(const struct rule *r, const struct request_view *req, struct cache_scratch *s,
+                     struct cache_key *k)
+{
+    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
+    const struct client_header *headers = r->forward;
+    size_t n = r->nforward;
+    if (r->cache.key) {
+        headers = r->cache.key;
+        n = r->cache.nkey;
+    } else {
+        feed(s->md, req->method);
+        feed(s->md, req->scheme);
+        feed(s->md, req->host);
+        feed(s->md, req->request_uri);
+        feed(s->md, req->remote_addr);
+    }
+    for (size_t i = 0; i < n; i++) {
+        feed(s->md, headers[i].cgi);
+        feed(s->md, request_param(req->envp, headers[i].cgi));
+    }
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(s->md, k->digest, &len);
+}
+
+static struct shard *shard_of(struct cache *c, const struct cache_key *k)
+{
+    return &c->shards[k->digest[0] % SHARDS];
+}
+
+static struct entry **bucket_of(struct shard *sh, const struct cache_key *k)
+{
+    uint64_t h;
+    memcpy(&h, k->digest + 8, sizeof(h));
+    return &sh->buckets[h & (sh->nbuckets - 1)];
+}
+
+static struct entry *find(struct shard *sh, const struct cache_key *k)
+{
+    for (struct entry *e = *bucket_of(sh, k); e; e = e->next)
+        if (memcmp(e->key.digest, k->digest, sizeof(k->digest)) == 0)
+            return e;
+    return NULL;
+}
+
+/* Takes e out of its hash chain and the ring, and frees it. */
+static void drop(struct shard *sh, struct entry *e)
+{
+    for (struct entry **p = bucket_of(sh, &e->key); *p; p = &(*p)->next) {
+        if (*p == e) {
+            *p = e->next;
+            break;
+        }
+    }
+    sh->ring[e->slot] = sh->ring[--sh->count];
+    sh->ring[e->slot]->slot = e->slot;
+    free(e->blob);
+    free(e);
+    atomic_fetch_sub(&stat_entries, 1);
+}
+
+/* Makes room for one entry: CLOCK, skipping answers still pending. False if none can go. */
+static bool make_room(struct shard *sh)
+{
+    if (sh->count < sh->capacity)
+        return true;
+    for (size_t tries = 0; tries < 2 * sh->capacity + 1; tries++) {
+        if (sh->hand >= sh->count)
+            sh->hand = 0;
+        struct entry *e = sh->ring[sh->hand];
+        if (e->status != 0 && !e->referenced) {
+            drop(sh, e);
+            atomic_fetch_add(&stat_evictions, 1);
+            return true;
+        }
+        e->referenced = false;
+        sh->hand++;
+    }
+    return false;
+}
+
+/* A pending entry for k, whose leader is about to ask the service. */
+static bool insert_pending(struct shard *sh, const struct cache_key *k)
+{
+    if (!make_room(sh))
+        return false;
+    struct entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return false;
+    e->key = *k;
+    e->slot = sh->count;
+    sh->ring[sh->count++] = e;
+    struct entry **b = bucket_of(sh, k);
+    e->next = *b;
+    *b = e;
+    atomic_fetch_add(&stat_entries, 1);
+    return true;
+}
+
+/* ---- stored answers ---- */
+
+/*
+ * Layout: status, then for each wanted header a length (NO_VALUE if absent) and its bytes,
+ * then the body's length and bytes (kept for denials only).
+ */
+static unsigned char *pack(const struct rule *r, const struct auth_result *res, size_t *len)
+{
+    bool denial = res->status == 401 || res->status == 403;
+    size_t size = sizeof(int32_t) + sizeof(uint32_t) * (r->nwanted + 1);
+    for (size_t i = 0; i < r->nwanted; i++)
+        size += res->values[i] ? strlen(res->values[i]) : 0;
+    size += denial ? res->body_len : 0;
+    unsigned char *blob = malloc(size), *p = blob;
+    if (!blob)
+        return NULL;
+    int32_t status = res->status;
+    memcpy(p, &status, sizeof(status));
+    p += sizeof(status);
+    for (size_t i = 0; i < r->nwanted; i++) {
+        uint32_t l = res->values[i] ? (uint32_t)strlen(res->values[i]) : NO_VALUE;
+        memcpy(p, &l, sizeof(l));
+        p += sizeof(l);
+        if (res->values[i]) {
+            memcpy(p, res->values[i], l);
+            p += l;
+        }
+    }
+    uint32_t bl = denial ? (uint32_t)res->body_len : 0;
+    memcpy(p, &bl, sizeof(bl));
+    p += sizeof(bl);
+    if (bl)
+        memcpy(p, res->body, bl);
+    *len = size;
+    return blob;
+}
+
+static void unpack(const struct rule *r, const unsigned char *p, struct cache_scratch *s,
+                   struct auth_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    unsigned char *out = s->buf;
+    int32_t status;
+    memcpy(&status, p, sizeof(status));
+    p += sizeof(status);
+    res->status = status;
+    for (size_t i = 0; i < r->nwanted; i++) {
+        uint32_t l;
+        memcpy(&l, p, sizeof(l));
+        p += sizeof(l);
+        if (l == NO_VALUE)
+            continue;
+        memcpy(out, p, l);
+        out[l] = '\0';
+        res->values[i] = (const char *)out;
+        out += l + 1;
+        p += l;
+    }
+    uint32_t bl;
+    memcpy(&bl, p, sizeof(bl));
+    p += sizeof(bl);
+    memcpy(out, p, bl);
+    res->body = (const char *)out;
+    res->body_len = bl;
+}
+
+/* How long an answer may be kept, in ms; 0: not at all. */
+static long lifetime(const struct rule *r, enum backend_status bs, const struct auth_result *res)
+{
+    if (bs != BACKEND_OK)
+        return 0;
+    long ttl = 0;
+    if (res->status >= 200 && res->status <= 299)
+        ttl = r->cache.ttl_ms;
+    else if (res->status == 401 || res->status == 403)
+        ttl = r->cache.negative_ttl_ms;
+    const char *cc = res->values[WANTED_CACHE_CONTROL];
+    while (ttl > 0 && cc && *cc) {
+        while (*cc == ' ' || *cc == ',')
+            cc++;
+        size_t n = strcspn(cc, ",");
+        if (http_name_eq(cc, n, "no-store", 8) || http_name_eq(cc, n, "no-cache", 8)) {
+            ttl = 0;
+        } else if (n > 8 && http_name_eq(cc, 8, "max-age=", 8)) {
+            long age = 0;
+            for (size_t i = 8; i < n && isdigit((unsigned char)cc[i]) && age < 1000000; i++)
+                age = age * 10 + (cc[i] - '0');
+            if (age * 1000 < ttl)
+                ttl = age * 1000;
+        }
+        cc += n;
+    }
+    return ttl;
+}
+
+/* ---- lookups ---- */
+
+enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const struct cache_key *k,
+                               struct cache_scratch *s, struct auth_result *res, long wait_ms)
+{
+    struct shard *sh = shard_of(c, k);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (wait_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+
+    bool waited = false;
+    pthread_mutex_lock(&sh->lock);
+    for (;;) {
+        struct entry *e = find(sh, k);
+        if (!e) {
+            /* After waiting in vain (the answer was not cacheable), ask without queueing
+             * behind yet another leader. */
+            bool leader = !waited && insert_pending(sh, k);
+            pthread_mutex_unlock(&sh->lock);
+            atomic_fetch_add(&stat_misses, 1);
+            return leader ? CACHE_LEADER : CACHE_MISS;
+        }
+        if (e->status == 0) {
+            /* Another worker is asking the service for this very key: wait for its answer. */
+            if (pthread_cond_timedwait(&sh->answered, &sh->lock, &deadline) == ETIMEDOUT) {
+                pthread_mutex_unlock(&sh->lock);
+                atomic_fetch_add(&stat_misses, 1);
+                return CACHE_MISS;
+            }
+            waited = true;
+            continue;
+        }
+        if (e->expires_ms > now_ms()) {
+            e->referenced = true;
+            unpack(r, e->blob, s, res);
+            pthread_mutex_unlock(&sh->lock);
+            atomic_fetch_add(&stat_hits, 1);
+            return CACHE_HIT;
+        }
+        /* Expired: this worker asks again, and others wait for it. */
+        free(e->blob);
+        e->blob = NULL;
+        e->status = 0;
+        pthread_mutex_unlock(&sh->lock);
+        atomic_fetch_add(&stat_misses, 1);
+        return CACHE_LEADER;
+    }
+}
+
+void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
+                enum backend_status bs, const struct auth_result *res)
+{
+    struct shard *sh = shard_of(c, k);
+    long ttl = lifetime(r, bs, res);
+    size_t len = 0;
+    unsigned char *blob = ttl > 0 ? pack(r, res, &len) : NULL;
+
+    pthread_mutex_lock(&sh->lock);
+    struct entry *e = find(sh, k);
+    if (e && e->status == 0) {
+        if (blob) {
+            e->blob = blob;
+            e->blob_len = len;
+            e->status = res->status;
+            e->expires_ms = now_ms() + ttl;
+            e->referenced = true;
+            blob = NULL;
+        } else {
+            drop(sh, e); /* waiters find nothing and ask the service themselves */
+        }
+    }
+    pthread_cond_broadcast(&sh->answered);
+    pthread_mutex_unlock(&sh->lock);
+    free(blob);
+}
+
+void cache_stats(struct cache_stats *out)
+{
+    out->hits = atomic_load(&stat_hits);
+    out->misses = atomic_load(&stat_misses);
+    out->evictions = atomic_load(&stat_evictions);
+    out->entries = atomic_load(&stat_entries);
+}

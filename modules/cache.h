@@ -1,0 +1,71 @@
+/*
+ * cache.h - a per-middleware cache of auth-service answers (off unless configured).
+ *
+ * Safe by default: the key is a SHA-256 digest of every input the auth service saw (method,
+ * scheme, host, raw URI, client address, and every forwarded client header, present or not),
+ * so one user's answer is never served to another and a path-dependent policy stays right.
+ * `key = ( "Authorization" )` narrows it to those client headers, for services whose answer
+ * depends only on the credential.
+ *
+ * 2xx answers are kept for `ttl` (with their exported values), 401/403 for `negativeTtl`
+ * (0: never), errors never; the service's Cache-Control no-store / no-cache prevent caching
+ * and max-age shortens the time. Memory is bounded by maxEntries with CLOCK eviction. The
+ * table is split into shards with a lock each (no global lock); while one worker asks the
+ * service for a key, others wanting the same key wait for its answer instead of asking too.
+ */
+#ifndef AUTHZ_CACHE_H
+#define AUTHZ_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "config.h"
+#include "request.h"
+
+struct rule;
+struct rule_cache;
+struct cache;
+
+struct cache_key {
+    unsigned char digest[32];
+};
+
+/* What a worker needs for its cache lookups, allocated once per worker. */
+struct cache_scratch;
+struct cache_scratch *cache_scratch_new(void);
+void cache_scratch_free(struct cache_scratch *s);
+
+/* A cache for these settings (config.h's struct rule_cache), or NULL if out of memory. */
+struct cache *cache_new(const struct rule_cache *settings);
+void cache_free(struct cache *c);
+
+/* Computes the key of a request for this rule (whose cache settings say what it covers). */
+void cache_key_build(const struct rule *r, const struct request_view *req, struct cache_scratch *s,
+                     struct cache_key *k);
+
+enum cache_lookup {
+    CACHE_HIT,    /* res holds the cached answer (valid until the next lookup with s) */
+    CACHE_LEADER, /* not cached: ask the service, then call cache_fill with the key */
+    CACHE_MISS,   /* not cached and another answer is pending too long: ask, do not fill */
+};
+
+/*
+ * Looks the key up. A pending answer for the same key is waited for up to wait_ms. On a hit
+ * the cached status, values and body are copied into s and res points at them.
+ */
+enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const struct cache_key *k,
+                               struct cache_scratch *s, struct auth_result *res, long wait_ms);
+
+/* Stores the leader's answer (if cacheable) and wakes the workers waiting for it. */
+void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
+                enum backend_status bs, const struct auth_result *res);
+
+/* Totals over all caches, for metrics and the log. */
+struct cache_stats {
+    uint64_t hits, misses, evictions, entries;
+};
+void cache_stats(struct cache_stats *out);
+
+#endif

@@ -1,0 +1,507 @@
+/* test_pathmatch.c - compiling configured paths, normalizing request paths, matching. */
+#include "pathmatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+/* One views buffer is large (PATH_MAX_VIEWS * 8 KiB): keep it off the stack. */
+static struct path_views views;
+
+enum expect { PROTECTED, UNPROTECTED, MALFORMED, TOO_LONG };
+
+static const char *expect_name(enum expect e)
+{
+    switch (e) {
+    case PROTECTED:
+        return "protected";
+    case UNPROTECTED:
+        return "unprotected";
+    case MALFORMED:
+        return "malformed";
+    case TOO_LONG:
+        return "too long";
+    }
+    return "?";
+}
+
+/* What one pattern says about one raw path (NUL-terminated here for convenience). */
+static enum expect classify_n(const char *pattern, const char *raw, size_t len)
+{
+    struct path_pattern p;
+    const char *err = path_pattern_compile(pattern, &p);
+    UNIT_CHECK(err == NULL, "pattern '%s' should compile: %s", pattern, err ? err : "");
+    if (err)
+        return MALFORMED;
+    enum expect e;
+    switch (path_normalize(raw, len, &views)) {
+    case PATH_OK:
+        e = path_pattern_match(&p, &views) ? PROTECTED : UNPROTECTED;
+        break;
+    case PATH_TOO_LONG:
+        e = TOO_LONG;
+        break;
+    default:
+        e = MALFORMED;
+        break;
+    }
+    path_pattern_free(&p);
+    return e;
+}
+
+static enum expect classify(const char *pattern, const char *raw)
+{
+    return classify_n(pattern, raw, strlen(raw));
+}
+
+#define EXPECT(pattern, raw, want)                                                                 \
+    do {                                                                                           \
+        enum expect got_ = classify((pattern), (raw));                                             \
+        UNIT_CHECK(got_ == (want), "'%s' against '%s': %s, expected %s", (raw), (pattern),         \
+                   expect_name(got_), expect_name(want));                                          \
+    } while (0)
+
+/* ---- compiling ---- */
+
+static const char *compile_error(const char *source)
+{
+    struct path_pattern p;
+    const char *err = path_pattern_compile(source, &p);
+    if (!err)
+        path_pattern_free(&p);
+    return err;
+}
+
+static void test_compile_valid(void)
+{
+    struct path_pattern p;
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/API/V1/", &p));
+    UNIT_STR_EQ(p.source, "/API/V1/");
+    CU_ASSERT_EQUAL_FATAL(p.nsegs, 2);
+    /* Segments are stored lowercased, for matching against lowercased views. */
+    UNIT_STR_EQ(p.segs[0].text, "api");
+    UNIT_INT_EQ(p.segs[0].len, 3);
+    CU_ASSERT_FALSE(p.segs[0].glob);
+    UNIT_STR_EQ(p.segs[1].text, "v1");
+    path_pattern_free(&p);
+    CU_ASSERT_PTR_NULL(p.source);
+    CU_ASSERT_PTR_NULL(p.segs);
+    CU_ASSERT_EQUAL(p.nsegs, 0);
+
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/users/*/profile", &p));
+    CU_ASSERT_EQUAL_FATAL(p.nsegs, 3);
+    CU_ASSERT_TRUE(p.segs[1].glob);
+    CU_ASSERT_FALSE(p.segs[2].glob);
+    path_pattern_free(&p);
+
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/files/*.pdf", &p));
+    CU_ASSERT_EQUAL_FATAL(p.nsegs, 2);
+    CU_ASSERT_TRUE(p.segs[1].glob);
+    path_pattern_free(&p);
+
+    /* A trailing lone star is the same as the prefix alone. */
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/api/*", &p));
+    CU_ASSERT_EQUAL(p.nsegs, 1);
+    path_pattern_free(&p);
+
+    const char *everything[] = {"/", "/*", "*", "//"};
+    for (size_t i = 0; i < UNIT_N(everything); i++) {
+        CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile(everything[i], &p));
+        UNIT_CHECK(p.nsegs == 0, "'%s' should have no segments", everything[i]);
+        UNIT_STR_EQ(p.source, everything[i]);
+        path_pattern_free(&p);
+    }
+
+    /* Characters that are fine in a configured path. */
+    const char *fine[] = {"/a-b_c.d~e",   "/a/.../b", "/.well-known/x", "/a:b@c",
+                          "/caf\xc3\xa9", "/a..b",    "/v1.2/x"};
+    for (size_t i = 0; i < UNIT_N(fine); i++) {
+        const char *err = compile_error(fine[i]);
+        UNIT_CHECK(err == NULL, "'%s' should compile: %s", fine[i], err ? err : "");
+    }
+}
+
+static void test_compile_invalid(void)
+{
+    struct {
+        const char *source;
+        const char *message_part;
+    } bad[] = {
+        {"", "start with '/'"},     {"api", "start with '/'"},  {"api/*", "start with '/'"},
+        {"**", "start with '/'"},   {"/a%2fb", "'%'"},          {"/a?b=1", "'?'"},
+        {"/a#frag", "'#'"},         {"/a;jsessionid=1", "';'"}, {"/a\\b", "'\\'"},
+        {"/a b", "control"},        {"/a\tb", "control"},       {"/a\nb", "control"},
+        {"/a\rb", "control"},       {"/a\x7f", "control"},      {"/a\x01", "control"},
+        {"/a/./b", "'.' or '..'"},  {"/a/../b", "'.' or '..'"}, {"/..", "'.' or '..'"},
+        {"/.", "'.' or '..'"},      {"/a/.", "'.' or '..'"},    {"/a/..", "'.' or '..'"},
+        {"/a/../*", "'.' or '..'"},
+    };
+    for (size_t i = 0; i < UNIT_N(bad); i++) {
+        const char *err = compile_error(bad[i].source);
+        UNIT_CHECK(err != NULL, "'%s' must be refused", bad[i].source);
+        if (err)
+            UNIT_CHECK(strstr(err, bad[i].message_part) != NULL,
+                       "message for '%s' is \"%s\", should mention %s", bad[i].source, err,
+                       bad[i].message_part);
+    }
+
+    /* Too long. */
+    char *big = malloc(PATH_MAX_RAW + 2);
+    CU_ASSERT_FATAL(big != NULL);
+    memset(big, 'a', PATH_MAX_RAW + 1);
+    big[0] = '/';
+    big[PATH_MAX_RAW + 1] = '\0';
+    const char *err = compile_error(big);
+    CU_ASSERT_PTR_NOT_NULL(err);
+    big[PATH_MAX_RAW] = '\0';
+    CU_ASSERT_PTR_NULL(compile_error(big));
+    free(big);
+}
+
+/* ---- matching patterns ---- */
+
+static void test_everything_patterns(void)
+{
+    const char *patterns[] = {"/", "/*", "*"};
+    const char *paths[] = {"/", "/a", "/a/b/c", "/protected", "/%2e%2e", "/x;y"};
+    for (size_t i = 0; i < UNIT_N(patterns); i++)
+        for (size_t k = 0; k < UNIT_N(paths); k++)
+            EXPECT(patterns[i], paths[k], PROTECTED);
+    /* Still, a malformed path is malformed whatever the pattern. */
+    EXPECT("/", "/a%zz", MALFORMED);
+    EXPECT("*", "no-slash", MALFORMED);
+}
+
+static void test_prefix_forms_are_equal(void)
+{
+    const char *patterns[] = {"/api", "/api/", "/api/*", "/API", "//api//"};
+    struct {
+        const char *path;
+        enum expect want;
+    } cases[] = {
+        {"/api", PROTECTED},        {"/api/", PROTECTED},     {"/api/v1/users", PROTECTED},
+        {"/API/x", PROTECTED},      {"/apix", UNPROTECTED},   {"/ap", UNPROTECTED},
+        {"/", UNPROTECTED},         {"/v1/api", UNPROTECTED}, {"/api.json", UNPROTECTED},
+        {"/x/../api/y", PROTECTED},
+    };
+    for (size_t i = 0; i < UNIT_N(patterns); i++)
+        for (size_t k = 0; k < UNIT_N(cases); k++)
+            EXPECT(patterns[i], cases[k].path, cases[k].want);
+}
+
+static void test_nested_prefix(void)
+{
+    /* An encoded '?' or '#' may end the path for whatever decodes before splitting. */
+    EXPECT("/protected", "/protected%3Fx", PROTECTED);
+    EXPECT("/protected", "/protected%3fx=1/public", PROTECTED);
+    EXPECT("/protected", "/protected%23frag", PROTECTED);
+    EXPECT("/protected", "/public%3Fprotected", UNPROTECTED);
+    EXPECT("/a/b", "/a/b", PROTECTED);
+    EXPECT("/a/b", "/a/b/c", PROTECTED);
+    EXPECT("/a/b", "/a", UNPROTECTED);
+    EXPECT("/a/b", "/a/bc", UNPROTECTED);
+    EXPECT("/a/b", "/b", UNPROTECTED);
+    EXPECT("/a/b", "/a/x/../b", PROTECTED);
+    EXPECT("/a/b", "/a%2Fb", PROTECTED);
+}
+
+static void test_globs(void)
+{
+    EXPECT("/files/*.pdf", "/files/report.pdf", PROTECTED);
+    EXPECT("/files/*.pdf", "/files/.pdf", PROTECTED);
+    EXPECT("/files/*.pdf", "/files/REPORT.PDF", PROTECTED);
+    EXPECT("/files/*.pdf", "/files/a.pdf/inside", PROTECTED);
+    EXPECT("/files/*.pdf", "/files/a.pdf.txt", UNPROTECTED);
+    EXPECT("/files/*.pdf", "/files/report.txt", UNPROTECTED);
+    EXPECT("/files/*.pdf", "/files", UNPROTECTED);
+    /* A glob never crosses '/'. */
+    EXPECT("/files/*.pdf", "/files/dir/a.pdf", UNPROTECTED);
+    EXPECT("/files/*.pdf", "/files/dir%2Fa.pdf", PROTECTED);
+
+    EXPECT("/users/*/profile", "/users/42/profile", PROTECTED);
+    EXPECT("/users/*/profile", "/users/42/profile/edit", PROTECTED);
+    EXPECT("/users/*/profile", "/Users/Bob/Profile", PROTECTED);
+    EXPECT("/users/*/profile", "/users/profile", UNPROTECTED);
+    EXPECT("/users/*/profile", "/users/a/b/profile", UNPROTECTED);
+    EXPECT("/users/*/profile", "/users/42/settings", UNPROTECTED);
+    EXPECT("/users/*/profile", "/users/42/x/../profile", PROTECTED);
+
+    EXPECT("/a*b*c", "/abc", PROTECTED);
+    EXPECT("/a*b*c", "/axxbyyc", PROTECTED);
+    EXPECT("/a*b*c", "/abcbc", PROTECTED);
+    EXPECT("/a*b*c", "/acb", UNPROTECTED);
+    EXPECT("/a*b*c", "/abcd", UNPROTECTED);
+    EXPECT("/*.php", "/index.php", PROTECTED);
+    EXPECT("/*.php", "/index.PHP", PROTECTED);
+    EXPECT("/*.php", "/index.php5", UNPROTECTED);
+    EXPECT("/x/**", "/x/y", PROTECTED);
+    /* A lone star followed only by slashes is still the trailing one. */
+    EXPECT("/api/*/", "/api/v1", PROTECTED);
+    EXPECT("/api/*/", "/api", PROTECTED);
+    EXPECT("/api/*//", "/api", PROTECTED);
+    /* A lone star in the middle needs a segment there. */
+    EXPECT("/api/*/x", "/api/x", UNPROTECTED);
+    EXPECT("/api/*/x", "/api/v1/x", PROTECTED);
+}
+
+/* ---- the table of tricky request paths, all against "/protected" ---- */
+
+static void test_tricky_paths(void)
+{
+    static const struct {
+        const char *path;
+        enum expect want;
+    } table[] = {
+        {"/protected", PROTECTED},
+        {"/protected/", PROTECTED},
+        {"/protected/x/y", PROTECTED},
+        {"/Protected", PROTECTED},
+        {"/PROTECTED/X", PROTECTED},
+        {"//protected", PROTECTED},
+        {"///protected//x", PROTECTED},
+        {"/./protected", PROTECTED},
+        {"/protected/.", PROTECTED},
+        {"/x/../protected", PROTECTED},
+        {"/x/y/../../protected", PROTECTED},
+        {"/../protected", PROTECTED}, /* clamped at the root */
+        {"/../../../protected", PROTECTED},
+        {"/x/%2e%2e/protected", PROTECTED},
+        {"/x/%2E%2E/protected", PROTECTED},
+        {"/x/.%2e/protected", PROTECTED},
+        {"/%2E%2E/protected", PROTECTED},
+        {"/%2e/protected", PROTECTED},
+        {"/%70rotected", PROTECTED},
+        {"/%50ROTECTED", PROTECTED},
+        {"/%70%72%6f%74%65%63%74%65%64", PROTECTED},
+        {"/%2570rotected", PROTECTED}, /* double encoding */
+        {"/%252e%252e/protected", PROTECTED},
+        {"/protected;jsessionid=1", PROTECTED},
+        {"/protected;jsessionid=1/x", PROTECTED},
+        {"/protected%3Bx=1", PROTECTED},
+        {"/;x/protected", PROTECTED},
+        {"/public/..;/protected", PROTECTED},
+        {"/public/..%3B/protected", PROTECTED},
+        {"/public%2F..%2Fprotected", PROTECTED},
+        {"/public%2f..%2fprotected", PROTECTED},
+        {"/public/..%2Fprotected", PROTECTED},
+        {"/public%252F..%252Fprotected", PROTECTED},
+        /* A server that does not decode %2F sees these below /protected. */
+        {"/protected%2F..%2F..%2Fpublic", PROTECTED},
+        {"/protected%2f..%2f..%2fpublic", PROTECTED},
+        {"/protected/..%2F..%2Fpublic", PROTECTED},
+        {"/protected%5C..%5C..%5Cpublic", PROTECTED},
+        {"/protected%252F..%252F..%252Fpublic", PROTECTED},
+        /* ... and one that does not take '\' for '/' sees this one there. */
+        {"/protected\\..\\..\\public", PROTECTED},
+        {"/protected%2F", PROTECTED},
+        {"/%2Fprotected", PROTECTED},
+        {"/x\\..\\protected", PROTECTED},
+        {"/x%5C..%5Cprotected", PROTECTED},
+        {"/x%5c..%5cprotected", PROTECTED},
+        {"\\protected", MALFORMED},
+        {"/\\protected", PROTECTED},
+        {"/protectedx", UNPROTECTED},
+        {"/protected.html", UNPROTECTED},
+        {"/xprotected", UNPROTECTED},
+        {"/public", UNPROTECTED},
+        {"/public/protected", UNPROTECTED},
+        {"/", UNPROTECTED},
+        {"/protected/../public", UNPROTECTED},
+        {"/protected%2F..", PROTECTED},
+        {"/%7Eprotected", UNPROTECTED},
+        {"/caf\xc3\xa9", UNPROTECTED},
+        /* Malformed: the caller answers 400. */
+        {"/protected%zz", MALFORMED},
+        {"/%zzprotected", MALFORMED},
+        {"/protected%4", MALFORMED},
+        {"/protected%", MALFORMED},
+        {"/protected%G0", MALFORMED},
+        {"/protected%00", MALFORMED},
+        {"/protected%00.html", MALFORMED},
+        {"/protected%0a", MALFORMED},
+        {"/protected%0D%0A", MALFORMED},
+        {"/protected%09", MALFORMED},
+        {"/protected%7f", MALFORMED},
+        {"/protected%250a", MALFORMED}, /* decodes twice to LF */
+        {"/protected%2500", MALFORMED},
+        {"/protected x", MALFORMED},
+        {"/protected\tx", MALFORMED},
+        {"/protected\x7f", MALFORMED},
+        {"/protected#frag", MALFORMED},
+        {"", MALFORMED},
+        {"protected", MALFORMED},
+        {"*", MALFORMED},
+        {"http://host/protected", MALFORMED},
+    };
+    for (size_t i = 0; i < UNIT_N(table); i++)
+        EXPECT("/protected", table[i].path, table[i].want);
+}
+
+static void test_nul_inside_length(void)
+{
+    /* A raw NUL within the given length is malformed, not the end of the path. */
+    CU_ASSERT_EQUAL(classify_n("/protected", "/public\0/../protected", 21), MALFORMED);
+    CU_ASSERT_EQUAL(path_normalize("/a\0b", 4, &views), PATH_MALFORMED);
+    /* Only the given length counts: the rest of the buffer is not part of the path. */
+    CU_ASSERT_EQUAL(classify_n("/protected", "/protected", 5), UNPROTECTED);
+    CU_ASSERT_EQUAL(classify_n("/prot", "/prot%zz", 5), PROTECTED);
+}
+
+static void test_too_long(void)
+{
+    char *big = malloc(PATH_MAX_RAW + 2);
+    CU_ASSERT_FATAL(big != NULL);
+    memcpy(big, "/protected/", 11);
+    memset(big + 11, 'a', PATH_MAX_RAW + 1 - 11);
+    big[PATH_MAX_RAW + 1] = '\0';
+    CU_ASSERT_EQUAL(classify_n("/protected", big, PATH_MAX_RAW + 1), TOO_LONG);
+    CU_ASSERT_EQUAL(path_normalize(big, PATH_MAX_RAW + 1, &views), PATH_TOO_LONG);
+    CU_ASSERT_EQUAL(views.n, 0);
+    /* Exactly at the limit it is still read, with every view built. */
+    CU_ASSERT_EQUAL(classify_n("/protected", big, PATH_MAX_RAW), PROTECTED);
+
+    /* At the limit with escapes and specials in it: the buffers hold all three views. */
+    memcpy(big, "/protected/", 11);
+    for (size_t i = 11; i + 6 <= PATH_MAX_RAW; i += 6)
+        memcpy(big + i, "%2541;", 6);
+    size_t len = 11 + ((PATH_MAX_RAW - 11) / 6) * 6;
+    CU_ASSERT_EQUAL(path_normalize(big, len, &views), PATH_OK);
+    CU_ASSERT_EQUAL(views.n, 3);
+    CU_ASSERT_EQUAL(classify_n("/protected", big, len), PROTECTED);
+    free(big);
+}
+
+/* ---- the views ---- */
+
+static bool has_view(const char *want)
+{
+    for (size_t i = 0; i < views.n; i++)
+        if (views.len[i] == strlen(want) && strcmp(views.view[i], want) == 0)
+            return true;
+    return false;
+}
+
+static void expect_views(const char *raw, size_t n, const char *v0, const char *v1, const char *v2)
+{
+    enum path_status st = path_normalize(raw, strlen(raw), &views);
+    UNIT_CHECK(st == PATH_OK, "'%s' should normalize", raw);
+    if (st != PATH_OK)
+        return;
+    UNIT_CHECK(views.n == n, "'%s' has %zu views, expected %zu", raw, views.n, n);
+    const char *want[] = {v0, v1, v2};
+    for (size_t i = 0; i < n && i < 3; i++)
+        UNIT_CHECK(want[i] && has_view(want[i]), "'%s' should have the view '%s'", raw,
+                   want[i] ? want[i] : "(null)");
+    for (size_t i = 0; i < views.n; i++) {
+        UNIT_CHECK(strlen(views.view[i]) == views.len[i], "view %zu of '%s' has a wrong length", i,
+                   raw);
+        UNIT_CHECK(views.view[i][0] == '/', "view %zu of '%s' does not start with '/'", i, raw);
+    }
+}
+
+static void test_views(void)
+{
+    expect_views("/", 1, "/", NULL, NULL);
+    expect_views("//", 1, "/", NULL, NULL);
+    expect_views("/..", 1, "/", NULL, NULL);
+    expect_views("/a/..", 1, "/", NULL, NULL);
+    expect_views("/A//b/./c/../D/", 1, "/a/b/d", NULL, NULL);
+    /* Decoded view: the first one, everything decoded and cut. */
+    expect_views("/a%2Fb", 2, "/a/b", "/a%2fb", NULL);
+    CU_ASSERT_STRING_EQUAL(views.view[0], "/a/b");
+    expect_views("/a%5Cb", 2, "/a/b", "/a%5cb", NULL);
+    expect_views("/a\\b", 2, "/a/b", "/a\\b", NULL);
+    expect_views("/a;x=1/b", 2, "/a/b", "/a;x=1/b", NULL);
+    expect_views("/a/..;/b", 2, "/b", "/a/..;/b", NULL);
+    /* A second decoding differs from the first: a third view. */
+    expect_views("/%2541", 2, "/%41", "/a", NULL);
+    expect_views("/x%252F..%252Fy;p", 3, "/x%2f..%2fy", "/x%2f..%2fy;p", "/y");
+    /* Identical readings are kept once. */
+    expect_views("/a%62", 1, "/ab", NULL, NULL);
+    expect_views("/%41/%2e%2E/b", 1, "/b", NULL, NULL);
+    /* A lone '%' after the first decoding is left as it is by the second. */
+    expect_views("/100%25", 1, "/100%", NULL, NULL);
+    expect_views("/%25zz", 1, "/%zz", NULL, NULL);
+    /* Bytes >= 0x80 are kept as they are. */
+    expect_views("/caf%C3%A9", 1, "/caf\xc3\xa9", NULL, NULL);
+}
+
+static void test_views_reused(void)
+{
+    /* The same views struct serves request after request without leftovers. */
+    CU_ASSERT_EQUAL(path_normalize("/x%252F..%252Fy;p", 17, &views), PATH_OK);
+    CU_ASSERT_EQUAL(views.n, 3);
+    CU_ASSERT_EQUAL(path_normalize("/b", 2, &views), PATH_OK);
+    CU_ASSERT_EQUAL(views.n, 1);
+    UNIT_STR_EQ(views.view[0], "/b");
+    CU_ASSERT_EQUAL(path_normalize("/a%zz", 5, &views), PATH_MALFORMED);
+    CU_ASSERT_EQUAL(views.n, 0);
+}
+
+static void test_match_on_given_views(void)
+{
+    struct path_pattern p;
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/admin", &p));
+    struct path_views *v = calloc(1, sizeof(*v));
+    CU_ASSERT_FATAL(v != NULL);
+    /* No views: nothing matches (and nothing is read). */
+    CU_ASSERT_FALSE(path_pattern_match(&p, v));
+    /* Any one of the views is enough. */
+    strcpy(v->buf[0], "/public");
+    strcpy(v->buf[1], "/admin/x");
+    v->view[0] = v->buf[0];
+    v->len[0] = 7;
+    v->view[1] = v->buf[1];
+    v->len[1] = 8;
+    v->n = 1;
+    CU_ASSERT_FALSE(path_pattern_match(&p, v));
+    v->n = 2;
+    CU_ASSERT_TRUE(path_pattern_match(&p, v));
+    /* The root view has no segments. */
+    strcpy(v->buf[0], "/");
+    v->len[0] = 1;
+    v->n = 1;
+    CU_ASSERT_FALSE(path_pattern_match(&p, v));
+    path_pattern_free(&p);
+
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/", &p));
+    CU_ASSERT_TRUE(path_pattern_match(&p, v));
+    path_pattern_free(&p);
+    free(v);
+}
+
+static const struct unit_case compile_cases[] = {
+    UNIT_CASE(test_compile_valid),
+    UNIT_CASE(test_compile_invalid),
+    UNIT_END,
+};
+
+static const struct unit_case match_cases[] = {
+    UNIT_CASE(test_everything_patterns),
+    UNIT_CASE(test_prefix_forms_are_equal),
+    UNIT_CASE(test_nested_prefix),
+    UNIT_CASE(test_globs),
+    UNIT_CASE(test_tricky_paths),
+    UNIT_CASE(test_nul_inside_length),
+    UNIT_CASE(test_too_long),
+    UNIT_CASE(test_match_on_given_views),
+    UNIT_END,
+};
+
+static const struct unit_case view_cases[] = {
+    UNIT_CASE(test_views),
+    UNIT_CASE(test_views_reused),
+    UNIT_END,
+};
+
+int main(void)
+{
+    static const struct unit_suite suites[] = {
+        {"compile", compile_cases},
+        {"match", match_cases},
+        {"views", view_cases},
+        {NULL, NULL},
+    };
+    return unit_main(suites);
+}
