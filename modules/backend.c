@@ -1,5 +1,6 @@
 /* backend.c - see backend.h. */
 #include "backend.h"
+#include "backend_int.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -172,6 +173,23 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
+void backend_capture_begin(struct backend *b, const struct rule *r, struct auth_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    b->rule = r;
+    b->res = res;
+    b->refusal = NULL;
+    b->refusal_cause = NULL;
+    b->body_total = 0;
+    reset_capture(b);
+}
+
+const char *backend_capture_line(struct backend *b, char *line, size_t len)
+{
+    on_header(line, 1, len, b);
+    return b->refusal;
+}
+
 /* ---- lifecycle ---- */
 
 struct backend *backend_new(void)
@@ -314,14 +332,8 @@ static const char *failure_cause(CURLcode rc)
 enum backend_status backend_call(struct backend *b, const struct rule *r,
                                  const struct request_view *req, struct auth_result *res)
 {
-    memset(res, 0, sizeof(*res));
-    b->rule = r;
-    b->res = res;
-    b->refusal = NULL;
-    b->refusal_cause = NULL;
-    b->body_total = 0;
+    backend_capture_begin(b, r, res);
     b->errbuf[0] = '\0';
-    reset_capture(b);
 
     const char *why = NULL;
     if (build_headers(b, r, req, &why) != BACKEND_OK) {

@@ -548,6 +548,30 @@ static int parse_mode(const char *text, int *mode)
     return 0;
 }
 
+/* The union of all params targets (see config.h), pointing into the middlewares' mappings. */
+static int collect_params(struct loader *ld, struct config *cfg)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < cfg->nmiddlewares; i++)
+        max += cfg->middlewares[i].rule.nparams;
+    if (max == 0)
+        return 0;
+    cfg->all_params = calloc(max, sizeof(*cfg->all_params));
+    if (!cfg->all_params)
+        return fail(ld, NULL, "middlewares", "out of memory");
+    for (size_t i = 0; i < cfg->nmiddlewares; i++) {
+        const struct rule *r = &cfg->middlewares[i].rule;
+        for (size_t k = 0; k < r->nparams; k++) {
+            bool dup = false;
+            for (size_t j = 0; j < cfg->nall_params; j++)
+                dup = dup || strcmp(cfg->all_params[j].match_name, r->params[k].match_name) == 0;
+            if (!dup)
+                cfg->all_params[cfg->nall_params++] = r->params[k];
+        }
+    }
+    return 0;
+}
+
 static int load_root(struct loader *ld, config_t *lc, struct config *cfg)
 {
     const config_setting_t *root = config_root_setting(lc);
@@ -628,7 +652,7 @@ static int load_root(struct loader *ld, config_t *lc, struct config *cfg)
         }
         cfg->nmiddlewares = (size_t)i + 1;
     }
-    return 0;
+    return collect_params(ld, cfg);
 }
 
 static const char *finish(config_t *lc, int rc, bool parsed, struct loader *ld, struct config *cfg,
@@ -746,6 +770,7 @@ void config_free(struct config *cfg)
         free_client_headers(r->cache.key, r->cache.nkey);
     }
     free(cfg->middlewares);
+    free(cfg->all_params); /* its strings belong to the middlewares */
     free(cfg->listen);
     free(cfg->metrics_listen);
     free(cfg->file);

@@ -100,6 +100,10 @@ struct config {
     char *metrics_listen; /* NULL: no metrics listener */
     struct middleware *middlewares;
     size_t nmiddlewares;
+    /* Every `params` target of every middleware, each once: removed from the query of
+     * unprotected requests too, so that a client can forge them nowhere. Borrowed strings. */
+    struct mapping *all_params;
+    size_t nall_params;
 };
 
 /*

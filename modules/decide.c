@@ -108,8 +108,18 @@ void decide(const struct config *cfg, const struct request_view *req, struct dec
     const struct middleware *m = decide_find_middleware(cfg, &ctx->views);
     d->mw = m;
     if (!m) {
-        /* Not protected: allowed with no identity, and the client's query unchanged. */
-        d->query = req->query;
+        /* Not protected: allowed with no identity, and the client's query without any
+         * parameter that a middleware would set (a client may forge them nowhere). */
+        if (cfg->nall_params == 0) {
+            d->query = req->query;
+        } else if (query_rewrite(req->query, cfg->all_params, cfg->nall_params, NULL,
+                                 ctx->query_buf, sizeof(ctx->query_buf)) < 0) {
+            set(d, 500, "error", "rewritten query string too long");
+            d->cause = "too_large";
+            return;
+        } else {
+            d->query = ctx->query_buf;
+        }
         set(d, 200, "unprotected", NULL);
         return;
     }

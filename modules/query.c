@@ -143,7 +143,7 @@ long query_rewrite(const char *query, const struct mapping *params, size_t npara
         p += len + 1;
     }
     for (size_t i = 0; i < nparams; i++) {
-        if (!values[i])
+        if (!values || !values[i])
             continue;
         if ((o > 0 && !put(out, outlen, &o, "&", 1)) ||
             !put(out, outlen, &o, params[i].target, strlen(params[i].target)) ||

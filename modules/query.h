@@ -20,8 +20,8 @@
 
 /*
  * Writes the rewritten query (NUL-terminated, without '?') into out. values[i] is the auth
- * service's value for params[i], or NULL if it sent none. Returns the length, or -1 if the
- * result does not fit in outlen bytes.
+ * service's value for params[i], or NULL if it sent none; values NULL: none at all (only
+ * removes). Returns the length, or -1 if the result does not fit in outlen bytes.
  */
 long query_rewrite(const char *query, const struct mapping *params, size_t nparams,
                    const char *const *values, char *out, size_t outlen);

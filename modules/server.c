@@ -258,7 +258,11 @@ static void *worker_main(void *arg)
         if (rc < 0) {
             if (stopping)
                 break;
-            log_warn("accept failed: %s", strerror(-rc > 0 ? -rc : errno));
+            int err = -rc > 0 ? -rc : errno;
+            /* The listener's receive timeout (see set_io_timeouts) also ends an idle accept. */
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+                continue;
+            log_warn("accept failed: %s", strerror(err));
             struct timespec pause = {0, 50 * 1000 * 1000};
             nanosleep(&pause, NULL); /* e.g. out of descriptors: do not spin */
             continue;

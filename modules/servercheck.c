@@ -29,12 +29,12 @@
  *
  * Not detected: what is not in the input. lighttpd -p and nginx -T expand every include;
  * Apache's Include is not followed, so feed each file (or `apache2ctl -DDUMP_CONFIG`, where
- * mod_info is loaded). Conditionals (lighttpd $HTTP[...], nginx if, Apache <IfModule> and
- * the like) are scanned as if always true. Apache sections are judged with their enclosing
- * sections only (<If> like any other): how
- * separate sections for the same path merge is not modelled. nginx regex locations are not
- * matched against auth_request targets, and an include nested in another included file is
- * not seen as belonging to the location. Whether the glue matches the authorizer
+ * mod_info is loaded: its "# In file:" comments are used for the positions). Conditionals
+ * (lighttpd $HTTP[...], nginx if, Apache <IfModule> and the like) are scanned as if always
+ * true. An Apache section is judged with its enclosing sections only (<If> like any other):
+ * how separate sections for the same path merge is not modelled. nginx regex locations are
+ * not matched against auth_request targets, and an include nested in another included file
+ * is not seen as belonging to the location. Whether the glue matches the authorizer
  * configuration is not checked: compare it with `authorizer --print-glue`.
  */
 #include "servercheck.h"
@@ -92,6 +92,17 @@ static bool span_starts_nocase(struct span w, const char *lit)
 {
     size_t n = strlen(lit);
     return w.len >= n && strncasecmp(w.s, lit, n) == 0;
+}
+
+/* A NUL-terminated copy, or NULL if out of memory. */
+static char *span_dup(struct span w)
+{
+    char *s = malloc(w.len + 1);
+    if (s) {
+        memcpy(s, w.s, w.len);
+        s[w.len] = '\0';
+    }
+    return s;
 }
 
 /* Whether w contains the variable `name` ("$uri", not "$uri_x"; also "${uri}"). */
@@ -252,17 +263,15 @@ struct lighttpd_state {
     /* server.modules, as the last assignment and its += left it */
     size_t fastcgi_pos, proxy_pos, nmodules; /* positions are 1-based; 0: not listed */
     size_t modules_line;
-    bool modules_seen, magnet_raw_url;
+    bool magnet_raw_url;
     int authorizers;
 };
 
 /* server.modules = ( "mod_a", "mod_b" ) or += ( ... ): records where the two modules are. */
 static void lighttpd_modules(struct lighttpd_state *st, struct lexer *lx, struct ltok op)
 {
-    if (!is_punct(op, "+=")) {
+    if (!is_punct(op, "+="))
         st->nmodules = st->fastcgi_pos = st->proxy_pos = 0;
-    }
-    st->modules_seen = true;
     st->modules_line = op.line;
     int depth = 0;
     do {
@@ -369,10 +378,11 @@ static void check_lighttpd(struct report *rep, const char *file, const char *tex
 
 /* ---- Apache -------------------------------------------------------------------------- */
 
-/* One Apache line: the directive (or section tag) and its first arguments. */
+/* One Apache line (or nginx statement): its first words, and where it is. */
 struct directive {
     struct span word[MAX_WORDS];
     size_t nwords;
+    const char *file;
     size_t line;
 };
 
@@ -385,32 +395,26 @@ static void split_words(const char *s, const char *end, struct directive *d)
             s++;
         if (s >= end)
             break;
-        const char *w = s;
-        if (*s == '"' || *s == '\'') {
-            char quote = *s++;
-            w = s;
-            while (s < end && *s != quote) {
-                if (*s == '\\' && s + 1 < end)
-                    s++;
+        bool quoted = *s == '"' || *s == '\'';
+        char quote = *s;
+        const char *w = quoted ? ++s : s;
+        while (s < end && (quoted ? *s != quote : !isspace((unsigned char)*s))) {
+            if (quoted && *s == '\\' && s + 1 < end)
                 s++;
-            }
-            d->word[d->nwords++] = (struct span){w, (size_t)(s - w)};
-            if (s < end)
-                s++;
-        } else {
-            while (s < end && !isspace((unsigned char)*s))
-                s++;
-            d->word[d->nwords++] = (struct span){w, (size_t)(s - w)};
+            s++;
         }
+        d->word[d->nwords++] = (struct span){w, (size_t)(s - w)};
+        if (quoted && s < end)
+            s++; /* the closing quote */
     }
 }
 
 struct ap_section {
-    char name[32];       /* "Location", "VirtualHost", ...; empty for the server level */
     bool transparent;    /* <IfModule>, <RequireAny>, ...: its lines belong to the section around */
-    const char *checker; /* the first authorizer directive, NULL if none */
+    const char *checker; /* the first directive that calls the authorizer, NULL if none */
+    const char *checker_file;
     size_t checker_line;
-    bool needs_user;  /* checker runs only when a user is required (not an access checker) */
+    bool needs_user;  /* the checker runs only when a user is required (not an access checker) */
     bool pass_auth;   /* CGIPassAuth On */
     bool has_require; /* a Require line of its own */
     bool require_granted, require_user;
@@ -438,16 +442,16 @@ static struct ap_section *owner_of(struct ap_section *stack, int depth)
 }
 
 /* Judges a section once it is complete, with the sections around it. */
-static void apache_close(struct report *rep, const char *file, struct ap_section *stack, int depth)
+static void apache_close(struct report *rep, struct ap_section *stack, int depth)
 {
-    struct ap_section *s = &stack[depth];
+    const struct ap_section *s = &stack[depth];
     if (s->transparent || !s->checker)
         return;
     bool pass_auth = false;
     for (int i = depth; i >= 0; i--)
         pass_auth = pass_auth || stack[i].pass_auth;
     if (!pass_auth)
-        problem(rep, file, s->checker_line,
+        problem(rep, s->checker_file, s->checker_line,
                 "%s without CGIPassAuth On: Apache withholds the Authorization header from "
                 "the authorizer",
                 s->checker);
@@ -458,24 +462,22 @@ static void apache_close(struct report *rep, const char *file, struct ap_section
         if (stack[i].has_require)
             req = &stack[i];
     if (req && req->require_granted)
-        problem(rep, file, s->checker_line,
+        problem(rep, s->checker_file, s->checker_line,
                 "%s with \"Require all granted\": Apache never calls it and every request "
-                "passes unchecked (fails open); use FcgidAccessChecker, or Require valid-user",
+                "passes unchecked (fails open); require valid-user, or with mod_fcgid use "
+                "FcgidAccessChecker",
                 s->checker);
     else if (!req || !req->require_user)
-        problem(rep, file, s->checker_line,
+        problem(rep, s->checker_file, s->checker_line,
                 "%s without \"Require valid-user\" in effect: Apache never calls it (fails "
                 "open unless something else refuses the request)",
                 s->checker);
 }
 
 /* Records what a directive means for its section; returns whether it calls the authorizer. */
-static bool apache_directive(struct report *rep, const char *file, struct ap_section *stack,
-                             int depth, const struct directive *d)
+static bool apache_directive(struct report *rep, struct ap_section *stack, int depth,
+                             const struct directive *d)
 {
-    struct ap_section *s = owner_of(stack, depth);
-    struct span name = d->word[0];
-    bool is_checker = false;
     static const struct {
         const char *name;
         bool needs_user;
@@ -485,12 +487,16 @@ static bool apache_directive(struct report *rep, const char *file, struct ap_sec
         {"FcgidAuthenticator", true},
         {"AuthnzFcgiCheckAuthnProvider", true},
     };
+    struct ap_section *s = owner_of(stack, depth);
+    struct span name = d->word[0];
+    bool is_checker = false;
     for (size_t i = 0; i < sizeof(checkers) / sizeof(*checkers); i++) {
         if (!span_is_nocase(name, checkers[i].name))
             continue;
         is_checker = true;
         if (!s->checker) {
             s->checker = checkers[i].name;
+            s->checker_file = d->file;
             s->checker_line = d->line;
             s->needs_user = checkers[i].needs_user;
         }
@@ -513,7 +519,7 @@ static bool apache_directive(struct report *rep, const char *file, struct ap_sec
             a++;
         if (a + 1 < d->nwords && span_is_nocase(d->word[a], "unset") &&
             span_starts_nocase(d->word[a + 1], "Variable-"))
-            problem(rep, file, d->line,
+            problem(rep, d->file, d->line,
                     "\"Header unset %.*s\" without \"always\": mod_fcgid's Variable- headers "
                     "still reach the client; write \"Header always unset\"",
                     (int)d->word[a + 1].len, d->word[a + 1].s);
@@ -521,12 +527,57 @@ static bool apache_directive(struct report *rep, const char *file, struct ap_sec
     return is_checker;
 }
 
+/* File names seen in a dump; they live until the check ends. */
+struct names {
+    char **name;
+    size_t n;
+};
+
+static const char *names_add(struct names *ns, struct span name, const char *fallback)
+{
+    char **more = realloc(ns->name, (ns->n + 1) * sizeof(*more));
+    if (!more)
+        return fallback;
+    ns->name = more;
+    char *copy = span_dup(name);
+    if (!copy)
+        return fallback;
+    ns->name[ns->n++] = copy;
+    return copy;
+}
+
+/*
+ * The comments of `apache2ctl -DDUMP_CONFIG` say where each directive came from:
+ * "# In file: PATH" and "#  12:" before the directive of line 12.
+ */
+static void apache_dump_comment(const char *s, const char *e, struct names *ns, const char **file,
+                                size_t *line)
+{
+    static const char in_file[] = "# In file: ";
+    if ((size_t)(e - s) > sizeof(in_file) - 1 && strncmp(s, in_file, sizeof(in_file) - 1) == 0) {
+        const char *name = s + sizeof(in_file) - 1;
+        *file = names_add(ns, (struct span){name, (size_t)(e - name)}, *file);
+        return;
+    }
+    const char *q = s + 1;
+    while (q < e && *q == ' ')
+        q++;
+    size_t n = 0;
+    const char *digits = q;
+    while (q < e && isdigit((unsigned char)*q))
+        n = n * 10 + (size_t)(*q++ - '0');
+    if (q > digits && q + 1 == e && *q == ':')
+        *line = n;
+}
+
 static void check_apache(struct report *rep, const char *file, const char *text, size_t len)
 {
     struct ap_section stack[MAX_DEPTH + 1];
-    int depth = 0;
+    int depth = 0, too_deep = 0, checkers = 0;
     memset(&stack[0], 0, sizeof(stack[0]));
-    int checkers = 0;
+    struct names names = {NULL, 0};
+    const char *cur_file = file;
+    size_t dump_line = 0; /* from a dump's "#  12:" comment, 0: none */
     const char *p = text, *end = text + len;
     size_t line = 1;
     char *logical = malloc(len + 1);
@@ -539,8 +590,7 @@ static void check_apache(struct report *rep, const char *file, const char *text,
         size_t first_line = line, n = 0;
         for (;;) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *stop = nl ? nl : end;
-            const char *last = stop;
+            const char *last = nl ? nl : end;
             if (last > p && last[-1] == '\r')
                 last--;
             bool more = last > p && last[-1] == '\\';
@@ -557,41 +607,54 @@ static void check_apache(struct report *rep, const char *file, const char *text,
         const char *s = logical, *e = logical + n;
         while (s < e && isspace((unsigned char)*s))
             s++;
-        if (s >= e || *s == '#')
+        while (e > s && isspace((unsigned char)e[-1]))
+            e--;
+        if (s >= e)
             continue;
+        if (*s == '#') {
+            apache_dump_comment(s, e, &names, &cur_file, &dump_line);
+            continue;
+        }
 
         struct directive d;
-        d.line = first_line;
+        d.file = cur_file;
+        d.line = dump_line ? dump_line : first_line;
+        dump_line = 0;
         if (s[0] == '<' && s + 1 < e && s[1] == '/') {
-            if (depth > 0) {
-                apache_close(rep, file, stack, depth);
+            if (too_deep > 0) {
+                too_deep--;
+            } else if (depth > 0) {
+                apache_close(rep, stack, depth);
                 depth--;
             }
         } else if (s[0] == '<') {
             const char *gt = memchr(s, '>', (size_t)(e - s));
             split_words(s + 1, gt ? gt : e, &d);
-            if (depth < MAX_DEPTH && d.nwords > 0) {
+            if (depth < MAX_DEPTH) {
                 depth++;
                 memset(&stack[depth], 0, sizeof(stack[depth]));
-                snprintf(stack[depth].name, sizeof(stack[depth].name), "%.*s", (int)d.word[0].len,
-                         d.word[0].s);
-                stack[depth].transparent = is_transparent(d.word[0]);
+                stack[depth].transparent = d.nwords > 0 && is_transparent(d.word[0]);
+            } else {
+                too_deep++;
             }
         } else {
             split_words(s, e, &d);
-            if (d.nwords > 0 && apache_directive(rep, file, stack, depth, &d))
+            if (d.nwords > 0 && apache_directive(rep, stack, depth, &d))
                 checkers++;
         }
     }
     while (depth >= 0) {
-        apache_close(rep, file, stack, depth);
+        apache_close(rep, stack, depth);
         depth--;
     }
-    free(logical);
     if (checkers == 0)
         problem(rep, file, 1,
                 "no FcgidAccessChecker, FcgidAuthorizer, FcgidAuthenticator or "
                 "AuthnzFcgiCheckAuthnProvider: the authorizer protects nothing");
+    free(logical);
+    for (size_t i = 0; i < names.n; i++)
+        free(names.name[i]);
+    free(names.name);
 }
 
 /* ---- nginx --------------------------------------------------------------------------- */
@@ -612,16 +675,6 @@ struct ngx_state {
     size_t nlocs;
     bool oom;
 };
-
-static char *span_dup(struct span w)
-{
-    char *s = malloc(w.len + 1);
-    if (s) {
-        memcpy(s, w.s, w.len);
-        s[w.len] = '\0';
-    }
-    return s;
-}
 
 static void ngx_add_target(struct ngx_state *st, struct span uri)
 {
@@ -694,7 +747,7 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
     } stack[MAX_DEPTH + 1];
     int depth = 0;
     memset(&stack[0], 0, sizeof(stack[0]));
-    struct directive d = {.nwords = 0, .line = 1};
+    struct directive d = {.nwords = 0, .file = file, .line = 1};
     size_t line = 1;
     while (p < end) {
         char c = *p;
@@ -752,6 +805,9 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
                            : !isspace((unsigned char)*p) && *p != ';' && *p != '{' && *p != '}')) {
                 if (quoted && *p == '\\' && p + 1 < end)
                     p++;
+                else if (*p == '$' && p + 1 < end && p[1] == '{') /* ${var} is one word */
+                    while (p + 1 < end && *p != '}')
+                        p++;
                 if (*p == '\n')
                     line++;
                 p++;

@@ -410,9 +410,9 @@ static void test_decide_unprotected(void)
     CU_ASSERT_PTR_NULL(d.mw);
     CU_ASSERT_EQUAL(d.auth_status, 0);
     CU_ASSERT_EQUAL(d.nvars, 0);
-    /* The client's query unchanged: nothing was asked, nothing is asserted. */
-    CU_ASSERT_PTR_EQUAL(d.query, req.query);
-    UNIT_STR_EQ(d.query, "countryId=forged&a=%20");
+    /* The client's query without what a middleware would set: countryId is forged
+     * nowhere, the rest is kept byte for byte. */
+    UNIT_STR_EQ(d.query, "a=%20");
     CU_ASSERT_PTR_NULL(d.www_authenticate);
     CU_ASSERT_PTR_NULL(d.body);
     UNIT_STR_EQ(d.reason, "unprotected");
@@ -531,7 +531,7 @@ static void test_decide_and_write(void)
     nwritten = 0;
     response_write(&d, collect, NULL);
     UNIT_STR_EQ(written, "Status: 200 OK\r\n"
-                         "Variable-AUTHZ_QUERY_STRING: x=1&countryId=2\r\n"
+                         "Variable-AUTHZ_QUERY_STRING: x=1\r\n"
                          "Variable-AUTHZ_DECISION: unprotected\r\n"
                          "\r\n");
 

@@ -25,8 +25,9 @@ for _, name in ipairs(identity) do
   hdr[name] = env[name] -- nil (not sent by the auth service) removes the header
 end
 
--- mod_proxy sends request.uri: keep the raw path, use the authorizer's query.
-local path = r.req_attr["request.uri"]:match("^[^?]*")
+-- mod_proxy sends request.uri: the raw path as the client sent it (request.uri
+-- itself is already normalized by lighttpd), with the authorizer's query.
+local path = r.req_attr["request.orig-uri"]:match("^[^?]*")
 local query = env["AUTHZ_QUERY_STRING"] or ""
 if query ~= "" then
   path = path .. "?" .. query

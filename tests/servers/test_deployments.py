@@ -1,0 +1,296 @@
+"""The five shipped deployments of etc/, each run by the real server, seen from a client.
+
+One server per deployment for this whole module (the `deployment` fixture); every test runs
+against each. Requests carry a unique marker so that the auth service's record and the
+application's relay can be searched for exactly that request.
+"""
+
+import concurrent.futures
+import urllib.parse
+
+import pytest
+
+from conftest import (ANONYMOUS, DEPLOYMENTS, ERRORING, GOOD, PROTECTED, UNREACHABLE,
+                      new_marker, start_deployment)
+
+FORGED = [("X-Auth-UserId", "forged"), ("X-Auth-UserCountryId", "XX")]
+
+
+@pytest.fixture(scope="module", params=DEPLOYMENTS, ids=lambda c: c.name)
+def deployment(request, services):
+    d = start_deployment(request.param, services)
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def auth(services):
+    return services.auth
+
+
+@pytest.fixture
+def upstream(services):
+    return services.upstream
+
+
+def query_of(target):
+    return urllib.parse.parse_qsl(target.split("?", 1)[1] if "?" in target else "",
+                                  keep_blank_values=True)
+
+
+def assert_denied(upstream, resp, status, marker):
+    assert resp.status == status, resp
+    assert resp.echo is None, "a denial came from the application: %r" % resp
+    assert not upstream.saw(marker), "the application received a denied request"
+
+
+# ---- allowed ----
+
+
+def test_allowed_request_carries_the_identity(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/orders?m=%s&countryId=evil&b=2" % (PROTECTED, m), [GOOD] + FORGED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == ["42"]
+    assert r.upstream_header("X-Auth-UserCountryId") == ["DE"]
+    assert r.echo["target"].split("?")[0] == PROTECTED + "/orders"
+    # The client's countryId is replaced by the auth service's; other parameters keep order.
+    query = query_of(r.echo["target"])
+    assert [p for p in query if p[0].lower() == "countryid"] == [("countryId", "DE")]
+    assert [p for p in query if p[0].lower() != "countryid"] == [("m", m), ("b", "2")]
+    # The client's Authorization still reaches the application; the auth service was asked
+    # once, with the raw request URI.
+    assert r.upstream_header("Authorization") == ["Bearer good"]
+    calls = auth.calls(m)
+    assert len(calls) == 1, calls
+    assert ["X-Original-URI", "%s/orders?m=%s&countryId=evil&b=2" % (PROTECTED, m)] in \
+        calls[0]["headers"]
+
+
+def test_each_user_gets_their_own_identity(deployment):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [("Authorization", "Bearer good:7")])
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == ["7"]
+    assert r.upstream_header("X-Auth-UserCountryId") == ["C7"]
+    assert ("countryId", "C7") in query_of(r.echo["target"])
+
+
+def test_post_body_reaches_the_application(deployment):
+    m = new_marker()
+    body = b'{"order": 1, "note": "' + b"x" * 5000 + b'"}'
+    r = deployment.get("%s/orders?m=%s" % (PROTECTED, m),
+                       [GOOD, ("Content-Type", "application/json")], method="POST", body=body)
+    assert r.status == 200, r
+    assert r.echo["method"] == "POST"
+    assert r.echo["body"] == body.decode()
+    assert r.upstream_header("X-Auth-UserId") == ["42"]
+
+
+def test_head_request(deployment):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [GOOD], method="HEAD")
+    assert r.status == 200, r
+    assert r.body == b""
+
+
+@pytest.mark.parametrize("path", ["/app/a%20b", "/app/a%3Fb", "/app/caf%C3%A9", "/app/x%2Cy",
+                                  "/app/x%5Cy", "/app/50%25"])
+def test_encoded_path_reaches_the_application_unchanged(deployment, path):
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [GOOD])
+    assert r.status == 200, r
+    assert r.echo["target"].split("?")[0] == path
+    assert r.upstream_header("X-Auth-UserId") == ["42"]
+
+
+# The printed lighttpd glue proxies request.orig-uri, the raw path (request.uri is already
+# normalized by lighttpd: %7E and %2F decoded, dot segments and "//" resolved).
+LIGHTTPD_PROXIES_NORMALIZED_PATH = False
+
+
+def proxies_raw_path(deployment):
+    return not (LIGHTTPD_PROXIES_NORMALIZED_PATH and deployment.name.startswith("lighttpd"))
+
+
+@pytest.mark.parametrize("path", ["/app/%7Euser", "/app/./x", "/app//x", "/app/x/../y",
+                                  "/app/%2e/x"])
+def test_raw_path_reaches_the_application_byte_for_byte(request, deployment, path):
+    if not proxies_raw_path(deployment):
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="the lighttpd glue sends lighttpd's normalized path"))
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [GOOD])
+    assert r.status == 200, r
+    assert r.echo["target"].split("?")[0] == path
+
+
+def test_encoded_slash(deployment, upstream):
+    m = new_marker()
+    r = deployment.get("/app/x%2Fy?m=" + m, [GOOD])
+    if deployment.name.startswith("apache"):
+        # AllowEncodedSlashes Off (Apache's default): refused before any authorization.
+        assert r.status == 404 and not upstream.saw(m), r
+    else:
+        expected = "/app/x%2Fy" if proxies_raw_path(deployment) else "/app/x/y"
+        assert r.status == 200 and r.echo["target"].split("?")[0] == expected, r
+
+
+def test_allowed_without_identity_drops_forged_identity(deployment, auth):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s&countryId=evil&CountryId=evil2&b=2" % (ANONYMOUS, m),
+                       [GOOD] + FORGED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+    assert r.upstream_header("X-Auth-UserCountryId") == []
+    # The auth service sent no userCountryId: every client countryId is removed.
+    assert query_of(r.echo["target"]) == [("m", m), ("b", "2")]
+    assert len(auth.calls(m)) == 1
+
+
+# ---- unprotected ----
+
+
+def test_unprotected_path_gets_no_identity(deployment, auth, upstream):
+    m = new_marker()
+    target = "/public/page?m=%s&countryId=evil" % m
+    r = deployment.get(target, FORGED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+    assert r.upstream_header("X-Auth-UserCountryId") == []
+    # The contract (README, "The response contract"): on an unprotected path the upstream
+    # gets the client's own query without any parameter a middleware sets: a client can
+    # forge countryId nowhere.
+    assert r.echo["target"] == "/public/page?m=%s" % m
+    assert auth.calls(m) == []
+
+
+def test_unprotected_path_ignores_a_valid_token(deployment, auth):
+    m = new_marker()
+    r = deployment.get("/public/page?m=%s" % m, [GOOD] + FORGED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+    assert auth.calls(m) == []
+
+
+# ---- denied ----
+
+
+def test_missing_required_header(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), FORGED)
+    assert_denied(upstream, r, deployment.status_403, m)
+    assert auth.calls(m) == [], "the auth service was asked without the required header"
+
+
+def test_auth_service_says_401(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [("Authorization", "Bearer bad:" + m)])
+    assert_denied(upstream, r, deployment.status_401, m)
+    assert r.header("WWW-Authenticate") == ['Bearer realm="test"']
+    if deployment.relays_body:
+        assert r.body == ("unauthorized %s\n" % m).encode()
+    assert len(auth.calls(m)) == 1
+
+
+def test_auth_service_says_403(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [("Authorization", "Bearer forbidden:" + m)])
+    assert_denied(upstream, r, deployment.status_403, m)
+    if deployment.relays_body:
+        assert r.body == ("forbidden %s\n" % m).encode()
+
+
+def test_auth_service_error_fails_closed(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (ERRORING, m), [GOOD])
+    assert_denied(upstream, r, deployment.status_error, m)
+    assert len(auth.calls(m)) == 1
+
+
+def test_auth_service_down_fails_closed(deployment, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (UNREACHABLE, m), [GOOD])
+    assert_denied(upstream, r, deployment.status_error, m)
+
+
+def test_forged_identity_without_token_is_denied(deployment, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s&countryId=DE" % (PROTECTED, m),
+                       [("Authorization", "Bearer nope")] + FORGED)
+    assert_denied(upstream, r, deployment.status_401, m)
+
+
+@pytest.mark.parametrize("path", ["/app/%zz", "/public/%zz", "/public/a%00b"])
+def test_malformed_path_is_refused(deployment, upstream, path):
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [GOOD])
+    # 400 from the authorizer (lighttpd passes it on) or from the server itself; Apache
+    # refuses an encoded NUL with 404.
+    assert r.status in (400, 404) and r.echo is None, r
+    assert not upstream.saw(m)
+
+
+TRICKS = [
+    "/app/../app/x",
+    "/public/../app/x",
+    "/%2e%2e/app/x",
+    "/public/%2e%2e/app/x",
+    "/public/..%2Fapp/x",
+    "/public/..%2fapp/x",
+    "/APP/x",
+    "/App/x",
+    "//app/x",
+    "/./app/x",
+    "/app/./x",
+    "/app;x=1/y",
+    "/public/..;/app/x",
+    "/%61pp/x",
+    "/%2561pp/x",
+    "/app%2Fx",
+    "/public%2F..%2Fapp/x",
+    "/public/..%5Capp/x",
+    "/public\\..\\app\\x",
+    "/app",
+    "/app/",
+    "/app?x=1",
+    "http://127.0.0.1/app/x",
+]
+
+
+@pytest.mark.parametrize("target", TRICKS)
+def test_path_tricks_never_reach_the_application_unauthenticated(deployment, upstream, target):
+    m = new_marker()
+    sep = "&" if "?" in target else "?"
+    r = deployment.get(target + sep + "m=" + m, [("Authorization", "Bearer bad")] + FORGED)
+    assert r.status != 200 and r.echo is None, r
+    assert 400 <= r.status < 600
+    assert not upstream.saw(m), "%s reached the application" % target
+
+
+# ---- load ----
+
+
+def test_concurrent_requests(deployment, upstream):
+    def one(i):
+        m = new_marker()
+        if i % 5 == 4:
+            r = deployment.get("%s/c%d?m=%s" % (PROTECTED, i, m),
+                               [("Authorization", "Bearer bad:%d" % i)], timeout=60)
+            return i, m, r, False
+        r = deployment.get("%s/c%d?m=%s" % (PROTECTED, i, m),
+                           [("Authorization", "Bearer good:%d" % i)] + FORGED, timeout=60)
+        return i, m, r, True
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(one, range(50)))
+    for i, m, r, allowed in results:
+        if allowed:
+            assert r.status == 200, (i, r)
+            assert r.upstream_header("X-Auth-UserId") == [str(i)]
+            assert r.upstream_header("X-Auth-UserCountryId") == ["C%d" % i]
+            assert r.echo["target"].split("?")[0] == "%s/c%d" % (PROTECTED, i)
+            assert ("countryId", "C%d" % i) in query_of(r.echo["target"])
+        else:
+            assert r.status == deployment.status_401, (i, r)
+            assert not upstream.saw(m)
