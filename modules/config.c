@@ -300,11 +300,13 @@ static int load_mappings(struct loader *ld, const config_setting_t *rule, const 
             if (!http_is_token(target, strlen(target)) || strlen(target) > 128)
                 return fail(ld, e, esub, "'%s' is not a valid header name", target);
             if (in_list(target, forbidden_targets,
-                        sizeof(forbidden_targets) / sizeof(*forbidden_targets)) ||
-                (strlen(target) >= 6 && http_name_eq(target, 6, "AUTHZ_", 6)))
+                        sizeof(forbidden_targets) / sizeof(*forbidden_targets)))
                 return fail(ld, e, esub,
-                            "'%s' cannot be set from the auth response (AUTHZ_ names are reserved)",
+                            "'%s' is the web server's own header and cannot be set from the "
+                            "auth response",
                             target);
+            if (strlen(target) >= 6 && http_name_eq(target, 6, "AUTHZ_", 6))
+                return fail(ld, e, esub, "'%s': names starting with AUTHZ_ are reserved", target);
         }
         for (size_t k = 0; k < *nout; k++)
             if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
@@ -436,9 +438,12 @@ static int load_rule(struct loader *ld, const config_setting_t *mw, const char *
                                                                : r->timeout_ms,
                     &r->connect_timeout_ms) < 0)
         return -1;
-    if (r->connect_timeout_ms > r->timeout_ms)
-        return fail(ld, config_setting_get_member(s, "connectTimeout"), path,
-                    "connectTimeout must not exceed timeout");
+    if (r->connect_timeout_ms > r->timeout_ms) {
+        char sub[300];
+        join(sub, sizeof(sub), path, ".", "connectTimeout");
+        return fail(ld, config_setting_get_member(s, "connectTimeout"), sub,
+                    "must not exceed timeout");
+    }
 
     r->required = calloc(CONFIG_MAX_CLIENT_HEADERS, sizeof(*r->required));
     r->forward = calloc(CONFIG_MAX_CLIENT_HEADERS, sizeof(*r->forward));

@@ -1,4 +1,5 @@
 /* server.c - see server.h. */
+#include "auto_config.h"
 #include "server.h"
 
 #include <errno.h>
@@ -27,13 +28,13 @@
 
 struct worker {
     pthread_t thread;
+    int listen_fd;
     /* The configuration this worker's current request uses, NULL between requests. */
     _Atomic(struct config *) in_use;
     struct decide_ctx *ctx;
     FCGX_Request req;
 };
 
-static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stopping;
 
 /*
@@ -248,41 +249,66 @@ static void handle(struct worker *w)
     metrics_in_flight(-1);
 }
 
+/* Seconds a FastCGI connection may stall while the authorizer reads or writes it. */
+static void set_io_timeouts(int fd)
+{
+    struct timeval tv = {SERVER_IO_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* The next connection from the web server, or -1 when stopping. */
+static int next_connection(int listen_fd)
+{
+    while (!stopping) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            set_io_timeouts(fd);
+            return fd;
+        }
+        if (stopping)
+            break;
+        if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED || errno == EPROTO)
+            continue;
+        log_warn("accept failed: %s", strerror(errno));
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL); /* e.g. out of descriptors: do not spin */
+    }
+    return -1;
+}
+
+/*
+ * Each worker accepts on its own (accept(2) is safe to call from many threads) and only then
+ * lets libfcgi read the request from that connection. FCGX_Accept_r would also read the
+ * BEGIN_REQUEST and PARAMS records, so serializing it behind one lock lets a single stalled
+ * peer stop every worker. libfcgi reads a connection it is given in its request (as for
+ * FCGI_KEEP_CONN) instead of accepting; its request has no listening socket of its own.
+ */
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
-        pthread_mutex_lock(&accept_lock);
-        int rc = stopping ? -1 : FCGX_Accept_r(&w->req);
-        pthread_mutex_unlock(&accept_lock);
-        if (rc < 0) {
-            if (stopping)
+        if (w->req.ipcFd < 0) {
+            int fd = next_connection(w->listen_fd);
+            if (fd < 0)
                 break;
-            int err = -rc > 0 ? -rc : errno;
-            /* The listener's receive timeout (see set_io_timeouts) also ends an idle accept. */
-            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
-                continue;
-            log_warn("accept failed: %s", strerror(err));
-            struct timespec pause = {0, 50 * 1000 * 1000};
-            nanosleep(&pause, NULL); /* e.g. out of descriptors: do not spin */
-            continue;
+            w->req.ipcFd = fd;
+            w->req.keepConnection = 1; /* makes FCGX_Accept_r read it rather than close it */
         }
+        if (FCGX_Accept_r(&w->req) < 0)
+            continue; /* the connection ended or broke before a whole request; it is closed */
         handle(w);
-        /* Finish before queueing for the next accept, or the answer waits for it. */
+        /* Answers now; closes the connection unless the web server asked to keep it. */
         FCGX_Finish_r(&w->req);
+        if (stopping && w->req.ipcFd >= 0) {
+            close(w->req.ipcFd);
+            w->req.ipcFd = -1;
+        }
     }
     return NULL;
 }
 
 /* ---- lifecycle ---- */
-
-static void set_io_timeouts(int fd)
-{
-    /* Accepted connections inherit these on Linux: a stalled peer cannot pin a worker. */
-    struct timeval tv = {SERVER_IO_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 /* Reads the configuration again; on success new requests use it (SIGHUP). */
 static void reload(const char *file, struct worker *workers, int n)
@@ -344,7 +370,6 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask; main waits */
     signal(SIGPIPE, SIG_IGN);
 
-    set_io_timeouts(listen_fd);
     if (FCGX_Init() != 0) {
         log_error("FCGX_Init failed");
         return 1;
@@ -370,7 +395,8 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
             rc = 1;
             break;
         }
-        FCGX_InitRequest(&w->req, listen_fd, 0);
+        w->listen_fd = listen_fd;
+        FCGX_InitRequest(&w->req, -1, 0); /* no socket: libfcgi never accepts by itself */
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             log_error("cannot start worker %d: %s", started, strerror(errno));
             rc = 1;

@@ -1,9 +1,11 @@
 /*
  * server.h - the FastCGI side: the listening socket, the worker threads, a clean stop.
  *
- * Workers take turns in libfcgi's FCGX_Accept_r under one mutex (as libfcgi's threaded
- * example does), and each finishes its previous request before queueing for the next one, so
- * an answer is never held back until another connection arrives. Each worker owns its backend
+ * Every worker accepts connections itself, concurrently, and lets libfcgi read the request
+ * from the connection it accepted: a peer that stalls in the middle of its request holds up
+ * only that one worker (for SERVER_IO_TIMEOUT_S at most), never the others. Each worker
+ * finishes its request before it accepts again, so an answer is never held back until
+ * another connection arrives. Each worker owns its backend
  * (libcurl handle) and its scratch space for the whole run. SIGTERM or SIGINT stops accepting,
  * lets requests in flight finish, and returns; SIGHUP reloads the configuration.
  */

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import threading
-import urllib.request
 
 import pytest
 
@@ -179,10 +178,22 @@ def test_systemd_units_verify(tmp_path):
 # ---- metrics ----
 
 
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-        assert r.headers["Content-Type"].startswith("text/plain")
-        text = r.read().decode()
+def scrape(path):
+    """GET /metrics over the metrics listener's unix socket (no port to race for)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        raw = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 "), head
+    assert b"Content-Type: text/plain" in head
+    text = body.decode()
     values = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
@@ -191,8 +202,8 @@ def scrape(port):
     return values
 
 
-def test_metrics_match_the_requests_sent(auth, authorizer):
-    port = free_port()
+def test_metrics_match_the_requests_sent(auth, authorizer, tmp_path):
+    port = str(tmp_path / "metrics.sock")
     text = build_config(middlewares=[
         middleware(auth.url(mode="token"), name="main", paths=("/protected",), forward=()),
         middleware("http://127.0.0.1:%d/auth" % closed_port(), name="down", paths=("/down",),
@@ -200,7 +211,7 @@ def test_metrics_match_the_requests_sent(auth, authorizer):
         middleware(auth.url(status=503), name="broken", paths=("/broken",), required=(),
                    forward=()),
     ])
-    a = authorizer("metrics_listen = \"127.0.0.1:%d\";\n" % port + text)
+    a = authorizer("metrics_listen = \"%s\";\n" % port + text)
     wait_serving(a)
     before = scrape(port)
     assert before['authorizer_decisions_total{outcome="allowed"}'] == 0

@@ -6,6 +6,7 @@ application's relay can be searched for exactly that request.
 """
 
 import concurrent.futures
+import socket
 import urllib.parse
 
 import pytest
@@ -294,3 +295,31 @@ def test_concurrent_requests(deployment, upstream):
         else:
             assert r.status == deployment.status_401, (i, r)
             assert not upstream.saw(m)
+
+
+# ---- NUL bytes ----
+
+# The authorizer cannot see past a NUL inside a FastCGI parameter (libfcgi hands parameters
+# over as C strings). That is safe only because the servers refuse NUL themselves: prove it.
+@pytest.mark.parametrize("where", ["path", "header"])
+def test_server_refuses_nul_before_the_authorizer(deployment, auth, upstream, where):
+    m = new_marker()
+    if where == "path":
+        line = b"GET /public\x00/../app/x?m=" + m.encode() + b" HTTP/1.1\r\n"
+        extra = b""
+    else:
+        line = b"GET /public/x?m=" + m.encode() + b" HTTP/1.1\r\n"
+        extra = b"X-Auth-UserId: 4\x002\r\n"
+    request = line + b"Host: 127.0.0.1\r\n" + extra + b"Connection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", deployment.port), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    assert status == 400, answer[:200]
+    assert auth.calls(m) == []
+    assert not upstream.saw(m)

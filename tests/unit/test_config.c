@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -599,10 +600,10 @@ static void test_timeout_errors(void)
                  "must be between");
     EXPECT_ERROR(CONF(.rule = "connectTimeout = 400;"), L_RULEX,
                  "middlewares[0].rule.connectTimeout", "must be between");
-    EXPECT_ERROR(CONF(.rule = "timeout = 1; connectTimeout = 2;"), L_RULEX, "middlewares[0].rule",
-                 "connectTimeout must not exceed timeout");
-    EXPECT_ERROR(CONF(.rule = "connectTimeout = 6;"), L_RULEX, "middlewares[0].rule",
-                 "connectTimeout must not exceed timeout");
+    EXPECT_ERROR(CONF(.rule = "timeout = 1; connectTimeout = 2;"), L_RULEX,
+                 "middlewares[0].rule.connectTimeout", "must not exceed timeout");
+    EXPECT_ERROR(CONF(.rule = "connectTimeout = 6;"), L_RULEX, "middlewares[0].rule.connectTimeout",
+                 "must not exceed timeout");
 }
 
 static void test_target_errors(void)
@@ -636,7 +637,11 @@ static void test_target_errors(void)
     for (size_t i = 0; i < UNIT_N(forbidden); i++) {
         char rule[256], part[256];
         snprintf(rule, sizeof(rule), "headers = { userId = \"%s\"; };", forbidden[i]);
-        snprintf(part, sizeof(part), "'%s' cannot be set from the auth response", forbidden[i]);
+        bool reserved = strncasecmp(forbidden[i], "AUTHZ_", 6) == 0;
+        snprintf(part, sizeof(part),
+                 reserved ? "'%s': names starting with AUTHZ_ are reserved"
+                          : "'%s' is the web server's own header",
+                 forbidden[i]);
         EXPECT_ERROR(CONF(.rule = rule), L_RULEX, "middlewares[0].rule.headers.userId", part);
     }
 

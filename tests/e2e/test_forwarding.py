@@ -1,0 +1,174 @@
+"""What reaches the auth service, as the auth service itself recorded it."""
+
+import pytest
+
+from conftest import (CLIENT_ADDR, CLIENT_HOST, assert_allowed, assert_status_only,
+                      build_config, header_values)
+
+URI = "/protected/doc?id=7&countryId=XX"
+
+
+@pytest.fixture
+def fwd(auth, shared_authorizer):
+    return shared_authorizer(build_config(auth.url(status=200, h="userId:1", probe="yes"),
+                                          required=("Authorization", "X-Tenant"),
+                                          forward=("X-Request-Id",)))
+
+
+def only(entry, name):
+    values = header_values(entry, name)
+    assert len(values) == 1, (name, entry["headers"])
+    return values[0]
+
+
+def test_auth_request_headers_exact(fwd, auth, role):
+    client = {
+        "Authorization": "Bearer abc.def",
+        "Cookie": "session=s1; theme=dark",
+        "X-Tenant": "t-9",
+        "X-Request-Id": "rid-123",
+        "X-Forwarded-For": "6.6.6.6",
+        "X-Original-URI": "/forged",
+        "X-Original-Method": "DELETE",
+        "X-Forwarded-Host": "evil.example",
+        "X-Real-IP": "7.7.7.7",
+        "X-Other": "not forwarded",
+    }
+    resp = fwd.request(URI, client, method="POST", role=role)
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/auth"
+    assert entry["query"] == "status=200&h=userId%3A1&probe=yes"
+    assert entry["body_length"] == 0
+    assert header_values(entry, "Content-Length") in ([], ["0"])
+    assert header_values(entry, "Transfer-Encoding") == []
+    assert only(entry, "Host") == "127.0.0.1:%d" % auth.port
+    assert only(entry, "Authorization") == "Bearer abc.def"
+    assert only(entry, "Cookie") == "session=s1; theme=dark"
+    assert only(entry, "X-Tenant") == "t-9"
+    assert only(entry, "X-Request-Id") == "rid-123"
+    assert only(entry, "X-Original-URI") == URI
+    assert only(entry, "X-Original-Method") == "POST"
+    assert only(entry, "X-Original-URL") == "https://" + CLIENT_HOST + URI
+    assert only(entry, "X-Forwarded-Method") == "POST"
+    assert only(entry, "X-Forwarded-Proto") == "https"
+    assert only(entry, "X-Forwarded-Host") == CLIENT_HOST
+    assert only(entry, "X-Forwarded-Uri") == URI
+    assert only(entry, "X-Forwarded-For") == CLIENT_ADDR
+    assert header_values(entry, "X-Real-IP") == []
+    assert header_values(entry, "X-Other") == []
+    text = repr(entry["headers"])
+    for forged in ("6.6.6.6", "/forged", "DELETE", "evil.example", "7.7.7.7"):
+        assert forged not in text
+
+
+def test_absent_client_headers_are_not_invented(fwd, auth):
+    fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t"})
+    [entry] = auth.requests()
+    assert header_values(entry, "Cookie") == []
+    assert header_values(entry, "X-Request-Id") == []
+
+
+@pytest.mark.parametrize("extra,scheme", [
+    ({"REQUEST_SCHEME": "https", "HTTPS": None}, "https"),
+    ({"REQUEST_SCHEME": None, "HTTPS": "on"}, "https"),
+    ({"REQUEST_SCHEME": "http", "HTTPS": None}, "http"),
+    ({"REQUEST_SCHEME": None, "HTTPS": None}, "http"),
+    ({"REQUEST_SCHEME": None, "HTTPS": "off"}, "http"),
+], ids=["scheme-https", "https-on", "scheme-http", "neither", "https-off"])
+def test_scheme(fwd, auth, extra, scheme):
+    resp = fwd.request("/protected?a=b", {"Authorization": "Bearer a", "X-Tenant": "t"},
+                       extra=extra)
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert only(entry, "X-Forwarded-Proto") == scheme
+    assert only(entry, "X-Original-URL") == "%s://%s/protected?a=b" % (scheme, CLIENT_HOST)
+
+
+def test_host_falls_back_to_server_name(fwd, auth):
+    resp = fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t"},
+                       extra={"HTTP_HOST": None, "SERVER_NAME": "named.example"})
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert only(entry, "X-Forwarded-Host") == "named.example"
+    assert only(entry, "X-Original-URL") == "https://named.example/protected"
+
+
+def test_absolute_form_request_uri(fwd, auth):
+    uri = "http://other.example/protected/x?y=1"
+    resp = fwd.request(uri, {"Authorization": "Bearer a", "X-Tenant": "t"}, query="y=1")
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert only(entry, "X-Original-URI") == uri
+    assert only(entry, "X-Forwarded-Uri") == uri
+    assert only(entry, "X-Original-URL") == uri
+
+
+def test_forged_forwarded_for_without_remote_addr(fwd, auth):
+    resp = fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t",
+                                      "X-Forwarded-For": "6.6.6.6"},
+                       extra={"REMOTE_ADDR": None})
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert header_values(entry, "X-Forwarded-For") in ([], [""])
+
+
+def test_method_defaults_and_is_passed(fwd, auth):
+    fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t"}, method="PATCH")
+    fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t"},
+                extra={"REQUEST_METHOD": None})
+    first, second = auth.requests()
+    assert only(first, "X-Original-Method") == "PATCH"
+    assert only(first, "X-Forwarded-Method") == "PATCH"
+    assert first["method"] == "GET"
+    assert only(second, "X-Original-Method") == "GET"
+
+
+def test_client_header_size_limit(fwd, auth, role):
+    exact = "Bearer " + "a" * (16384 - len("Bearer "))
+    resp = fwd.request("/protected", {"Authorization": exact, "X-Tenant": "t"}, role=role)
+    assert_allowed(resp, [("X-Auth-UserId", "1")], "")
+    [entry] = auth.requests()
+    assert only(entry, "Authorization") == exact
+    auth.reset()
+    resp = fwd.request("/protected", {"Authorization": exact + "a", "X-Tenant": "t"},
+                       role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+@pytest.mark.parametrize("header,value", [
+    ("Authorization", "Bearer a\x01b"),
+    ("Authorization", "Bearer a\tb"),
+    ("Cookie", "a=b\r\nX-Injected: 1"),
+    ("X-Request-Id", "id\x7f"),
+    ("X-Tenant", "t\n"),
+    ("X-Request-Id", "x" * 100 * 1024),
+], ids=["ctl", "tab", "crlf-cookie", "del", "lf-required", "100KB"])
+def test_bad_client_header_is_400_without_auth_call(fwd, auth, role, header, value):
+    headers = {"Authorization": "Bearer a", "X-Tenant": "t"}
+    headers[header] = value
+    resp = fwd.request("/protected", headers, role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+# libfcgi hands parameters over as C strings: a NUL inside a value cuts it there, and the
+# authorizer cannot see past it. lighttpd, Apache and nginx refuse NUL in the request line and
+# in headers with 400 themselves (tests/servers), so it cannot arrive through them. Kept as
+# strict expected failures: they start failing the suite the day the limit is lifted.
+NUL_LIMIT = pytest.mark.xfail(strict=True, reason="libfcgi passes parameters as C strings")
+
+
+@NUL_LIMIT
+@pytest.mark.parametrize("header", ["Authorization", "X-Request-Id"])
+def test_nul_in_client_header_is_400(fwd, auth, header):
+    """A NUL is a control character like any other: 400, and nothing cut short at it
+    reaches the auth service."""
+    headers = {"Authorization": "Bearer a", "X-Tenant": "t"}
+    headers[header] = "good\x00tail"
+    resp = fwd.request("/protected", headers)
+    assert auth.requests() == [] or all(
+        "good" not in v for n, v in auth.requests()[0]["headers"]), auth.requests()
+    assert_status_only(resp, 400)

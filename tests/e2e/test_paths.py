@@ -1,0 +1,179 @@
+"""Which request paths are protected, through the real binary.
+
+The auth service answers 401 for everything, so a protected path shows as 401 with exactly
+one auth call, an unprotected one as 200 with none, a malformed one as 400 with none.
+"""
+
+import pytest
+
+from conftest import assert_allowed, assert_denied, assert_status_only, build_config
+
+PROTECTED = [
+    "/protected",
+    "/Protected",
+    "/PROTECTED/x",
+    "//protected",
+    "/x/../protected",
+    "/x/%2e%2e/protected",
+    "/x/%2E%2E/protected",
+    "/public/.%2e/protected",
+    "/%70rotected",
+    "/protected;jsessionid=1",
+    "/PrOtEcTeD;a=b/c",
+    "/protected%3Bx",
+    "/public/..;/protected",
+    "/public%2F..%2Fprotected",
+    "/public%2f..%2fprotected",
+    "/public/..%2Fprotected",
+    "/./protected",
+    "/protected/",
+    "/protected/./",
+    "/protected/sub/deeper",
+    "/protected?x=1",
+    "/protected?",
+    "/%2570rotected",
+    "/x/%252e%252e/protected",
+    "/public%252F..%252Fprotected",
+    "/%2fprotected",
+    "/protected%2Fx",
+    "/x\\..\\protected",
+    "/x%5C..%5Cprotected",
+    "/x%5c..%5cprotected",
+    "/public\\..\\Protected\\x",
+    "/a/b/../../protected",
+    "/;x/protected",
+    "/public/%2e%2e;/protected",
+    "/files/a.pd%66",
+    "/files/a.pdf;v=1",
+    "http://app.example.test/protected",
+    "https://other.example:8443/Protected/x?y=1",
+    "/api",
+    "/api/",
+    "/api/v1/users",
+    "/API/V1",
+    "/public/../api/x",
+    "/files/report.pdf",
+    "/files/REPORT.PDF",
+    "/files/.pdf",
+    "/files/a.pdf/x",
+    "/files/a%2epdf",
+    "/files//a.pdf",
+]
+
+UNPROTECTED = [
+    "/",
+    "/protectedx",
+    "/protected-x",
+    "/prot",
+    "/public",
+    "/public/protected",
+    "/x/protected",
+    "/%70ublic",
+    "/public?next=/protected",
+    "/public?/protected",
+    "/protected/../public",
+    "/apix",
+    "/apis/v1",
+    "/files",
+    "/files/a.txt",
+    "/files/a.pdfx",
+    "/files/x/a.pdf",
+    "/filesx/a.pdf",
+    "http://app.example.test/public",
+]
+
+MALFORMED = [
+    "/%zz",
+    "/%4",
+    "/protected%4",
+    "/protected%",
+    "/%g0protected",
+    "/%00",
+    "/protected%00",
+    "/public%00/../protected",
+    "/%0a",
+    "/protected%0D%0AX:1",
+    "/x%1f",
+    "/%7f",
+]
+
+
+@pytest.fixture
+def deny_all(auth, shared_authorizer):
+    return shared_authorizer(build_config(auth.url(status=401, www='Bearer realm="t"',
+                                                   body="denied"),
+                                          required=()))
+
+
+@pytest.mark.parametrize("uri", PROTECTED)
+def test_protected(deny_all, auth, role, uri):
+    resp = deny_all.request(uri, {}, role=role)
+    assert_denied(resp, 401, b"denied", www='Bearer realm="t"')
+    [entry] = auth.requests()
+    assert [v for n, v in entry["headers"] if n == "X-Original-URI"] == [uri]
+
+
+@pytest.mark.parametrize("uri", UNPROTECTED)
+def test_unprotected(deny_all, auth, role, uri):
+    resp = deny_all.request(uri, {}, role=role)
+    query = uri.split("?", 1)[1] if "?" in uri else ""
+    assert_allowed(resp, [], query, decision="unprotected")
+    assert auth.requests() == []
+
+
+@pytest.mark.parametrize("uri", MALFORMED)
+def test_malformed_path_is_400(deny_all, auth, role, uri):
+    resp = deny_all.request(uri, {}, role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+@pytest.mark.parametrize("uri", ["", " ", "/protected x", "/pro\ttected", "/public\x01",
+                                 "/protected\r\nX: y", "/public\x7f"],
+                         ids=["empty", "space", "inner-space", "tab", "ctl", "crlf", "del"])
+def test_bad_request_uri_is_400(deny_all, auth, role, uri):
+    resp = deny_all.request(uri, {}, role=role, query="")
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+def test_missing_request_uri_is_400(deny_all, auth, role):
+    resp = deny_all.request("/protected", {}, role=role, extra={"REQUEST_URI": None})
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+# libfcgi hands parameters over as C strings: a NUL inside a value cuts it there, and the
+# authorizer cannot see past it. lighttpd, Apache and nginx refuse NUL in the request line and
+# in headers with 400 themselves (tests/servers), so it cannot arrive through them. Kept as
+# strict expected failures: they start failing the suite the day the limit is lifted.
+NUL_LIMIT = pytest.mark.xfail(strict=True, reason="libfcgi passes parameters as C strings")
+
+
+@NUL_LIMIT
+def test_nul_in_request_uri_is_400(deny_all, auth):
+    """REQUEST_URI "/public<NUL>/../protected": a control character, so 400 by contract.
+    Read as a C string it is "/public" (unprotected) - it must not be let through."""
+    resp = deny_all.request("/public\x00/../protected", {}, query="")
+    assert resp.status != 200, resp
+    assert_status_only(resp, 400)
+
+
+def test_very_long_path_is_not_allowed(deny_all, auth, role):
+    resp = deny_all.request("/protected/" + "a" * 100 * 1024, {}, role=role, query="")
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+def test_long_but_acceptable_path_is_still_protected(deny_all, auth):
+    resp = deny_all.request("/protected/" + "a" * 4000, {})
+    assert resp.status == 401
+    assert len(auth.requests()) == 1
+
+
+def test_glob_star_alone_protects_everything(auth, shared_authorizer):
+    a = shared_authorizer(build_config(auth.url(status=403, body="no"), paths=("/*",),
+                                       required=()))
+    for uri in ("/", "/anything", "/a/b/c?d=e", "/%2e%2e"):
+        assert_denied(a.request(uri, {}), 403, b"no")
+    assert len(auth.requests()) == 4

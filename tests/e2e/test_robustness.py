@@ -1,0 +1,243 @@
+"""Malformed FastCGI, hostile request parameters and stalled clients.
+
+After each bad input the same process must still answer a normal request correctly, on
+every worker.
+"""
+
+import socket
+import struct
+import time
+
+import pytest
+
+import fcgiclient as fc
+from conftest import assert_allowed, assert_status_only, build_config, cgi_params
+
+WORKERS = 3
+GOOD = {"Authorization": "Bearer good"}
+IDENTITY = [("X-Auth-UserId", "42"), ("X-Auth-UserCountryId", "DE")]
+
+
+@pytest.fixture
+def token(auth, authorizer):
+    return authorizer(build_config(auth.url(mode="token"), workers=WORKERS))
+
+
+def check_healthy(a):
+    """Every worker answers: more requests than workers, each checked."""
+    assert a.alive(), a.log()
+    for i in range(WORKERS + 2):
+        resp = a.request("/protected?n=%d" % i, {"Authorization": "Bearer good:%d" % i})
+        assert_allowed(resp, [("X-Auth-UserId", str(i)), ("X-Auth-UserCountryId", "C%d" % i)],
+                       "n=%d&countryId=C%d" % (i, i))
+    resp = a.request("/protected", {"Authorization": "Bearer nope"}, role=fc.RESPONDER)
+    assert resp.status == 401
+
+
+GOOD_PARAMS = fc.encode_pairs(cgi_params("/protected", GOOD))
+
+
+def params_stream(data=GOOD_PARAMS, rid=1):
+    return fc.encode_stream(fc.PARAMS, rid, data)
+
+
+MALFORMED = {
+    "wrong-version": (
+        fc.encode_record(fc.BEGIN_REQUEST, 1, struct.pack(">HB5x", fc.AUTHORIZER, 0),
+                         version=2)
+        + b"".join(fc.encode_record(fc.PARAMS, 1, c, version=2)
+                   for c in (GOOD_PARAMS, b""))),
+    "version-0-params": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(fc.PARAMS, 1, GOOD_PARAMS, version=0)
+        + fc.encode_record(fc.PARAMS, 1, b"")),
+    "truncated-header": b"\x01\x01\x00",
+    "truncated-begin-body": fc.encode_record(fc.BEGIN_REQUEST, 1, b"\x00\x02\x00\x00")[:12],
+    "huge-declared-length-then-close": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(fc.PARAMS, 1, GOOD_PARAMS[:100], declared_length=65535,
+                           padding=0)),
+    "pair-length-overruns-record": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(fc.PARAMS, 1, fc.encode_length(200) + fc.encode_length(5)
+                           + b"REQUEST_URI/protected")
+        + fc.encode_record(fc.PARAMS, 1, b"")),
+    "pair-4-byte-length-2GB": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(fc.PARAMS, 1, b"\x8b" + b"\x7f\xff\xff\xf0" + b"\x7f\xff\xff\xf0"
+                           + b"REQUEST_URI")
+        + fc.encode_record(fc.PARAMS, 1, b"")),
+    "unknown-record-type": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(99, 1, b"whatever")
+        + params_stream()),
+    "params-before-begin": params_stream() + fc.begin_request(1, fc.AUTHORIZER),
+    "stdout-from-client": (
+        fc.begin_request(1, fc.AUTHORIZER) + fc.encode_record(fc.STDOUT, 1, b"Status: 200")
+        + params_stream()),
+    "close-mid-params": (
+        fc.begin_request(1, fc.AUTHORIZER)
+        + fc.encode_record(fc.PARAMS, 1, GOOD_PARAMS)[:40]),
+    "garbage": bytes((i * 37 + 11) % 256 for i in range(3000)),
+    "http-instead-of-fastcgi": b"GET /protected HTTP/1.1\r\nHost: x\r\n\r\n",
+    "zero-bytes": b"",
+}
+
+
+@pytest.mark.parametrize("data", list(MALFORMED.values()), ids=list(MALFORMED))
+@pytest.mark.parametrize("half_close", [True, False], ids=["eof", "close"])
+def test_malformed_records(token, auth, data, half_close):
+    res = fc.send_raw(token.address, data, shutdown_write=half_close, read=half_close,
+                      timeout=15)
+    # Nothing in these is a request that may pass: no identity, no allow.
+    assert b"Variable-" not in res.stdout(), res.records
+    assert b"Status: 200" not in res.stdout(), res.records
+    check_healthy(token)
+
+
+def test_params_without_terminator_then_eof(token):
+    """Every parameter arrived but not the empty PARAMS record, then EOF. Answering nothing
+    is right; answering is tolerable only if the answer is the right one for them."""
+    data = fc.begin_request(1, fc.AUTHORIZER) + fc.encode_record(fc.PARAMS, 1, GOOD_PARAMS)
+    res = fc.send_raw(token.address, data, shutdown_write=True, timeout=15)
+    out = res.stdout()
+    if out:
+        assert out.startswith(b"Status: 200 OK\r\nVariable-X-Auth-UserId: 42\r\n"), out
+    check_healthy(token)
+
+
+def test_unknown_role_does_not_break_the_worker(token):
+    data = fc.begin_request(1, role=99) + params_stream()
+    res = fc.send_raw(token.address, data, shutdown_write=True, timeout=15)
+    assert b"Variable-X-Auth" not in res.stdout()
+    check_healthy(token)
+
+
+def test_second_begin_request_on_one_connection(token):
+    data = (fc.begin_request(1, fc.AUTHORIZER) + fc.begin_request(2, fc.AUTHORIZER)
+            + params_stream(rid=1) + params_stream(rid=2))
+    res = fc.send_raw(token.address, data, shutdown_write=True, timeout=15)
+    out = res.stdout()
+    # At most the one request it took may be answered, and correctly.
+    assert out.count(b"Status:") <= 1
+    if out:
+        assert out.startswith(b"Status: 200 OK\r\nVariable-X-Auth-UserId: 42\r\n")
+    check_healthy(token)
+
+
+def test_unknown_management_record_gets_unknown_type(token):
+    sock = fc.connect(token.address, timeout=10)
+    try:
+        sock.sendall(fc.encode_record(99, 0, b"\0" * 8))
+        rec = fc.read_record(sock)
+        assert rec is not None and rec.type == fc.UNKNOWN_TYPE and rec.request_id == 0, rec
+        assert rec.content[0] == 99
+    finally:
+        sock.close()
+    check_healthy(token)
+
+
+def test_keep_conn_serves_several_requests(token, role):
+    with fc.Connection(token.address) as conn:
+        for i, rid in enumerate((1, 7, 0x1234, 65535)):
+            resp = conn.request(cgi_params("/protected?i=%d" % i,
+                                           {"Authorization": "Bearer good:%d" % i}),
+                                role=role, request_id=rid, keep_conn=True)
+            assert resp.request_id == rid
+            assert resp.protocol_status == fc.REQUEST_COMPLETE
+            assert resp.app_status == 0
+            assert_allowed(resp, [("X-Auth-UserId", str(i)), ("X-Auth-UserCountryId",
+                                                              "C%d" % i)],
+                           "i=%d&countryId=C%d" % (i, i))
+
+
+def test_params_split_across_many_records(token):
+    data = GOOD_PARAMS
+    body = fc.begin_request(1, fc.AUTHORIZER)
+    for i in range(0, len(data), 7):  # pair lengths and names split mid-way
+        body += fc.encode_record(fc.PARAMS, 1, data[i:i + 7])
+    body += fc.encode_record(fc.PARAMS, 1, b"")
+    sock = fc.connect(token.address)
+    try:
+        sock.sendall(body)
+        assert_allowed(fc.read_response(sock), IDENTITY, "countryId=DE")
+    finally:
+        sock.close()
+
+
+def test_long_form_lengths_for_short_pairs(token):
+    body = (fc.begin_request(1, fc.AUTHORIZER) + fc.encode_stream(
+        fc.PARAMS, 1, fc.encode_pairs(cgi_params("/protected", GOOD), force_long=True)))
+    sock = fc.connect(token.address)
+    try:
+        sock.sendall(body)
+        assert_allowed(fc.read_response(sock), IDENTITY, "countryId=DE")
+    finally:
+        sock.close()
+
+
+def test_100kb_authorization_is_never_allowed(token, auth, role):
+    value = "Bearer good:" + "7" * 100 * 1024
+    resp = token.request("/protected", {"Authorization": value}, role=role)
+    assert b"Variable-X-Auth" not in resp.raw
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+    check_healthy(token)
+
+
+def test_100kb_unforwarded_header_is_harmless(token, auth):
+    resp = token.request("/protected", dict(GOOD, **{"X-Junk": "j" * 100 * 1024}))
+    if resp.status == 200:
+        assert_allowed(resp, IDENTITY, "countryId=DE")
+    else:
+        assert_status_only(resp, 400)
+    for entry in auth.requests():
+        assert all("jjjj" not in v for n, v in entry["headers"])
+    check_healthy(token)
+
+
+def test_many_params(token):
+    extra = {"HTTP_X_FILL_%d" % i: "v" * 100 for i in range(2000)}
+    resp = token.request("/protected", GOOD, extra=extra)
+    assert_allowed(resp, IDENTITY, "countryId=DE")
+    check_healthy(token)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("HTTP_HOST", "app.example\r\nX-Evil: 1"),
+    ("HTTP_HOST", "app\x01"),
+    ("REQUEST_METHOD", "GET\r\n"),
+    ("REMOTE_ADDR", "1.2.3.4\n"),
+    ("REQUEST_URI", "/protected\nFAKE"),
+])
+def test_control_characters_in_params_are_400(token, auth, role, name, value):
+    resp = token.request("/protected", GOOD, role=role, extra={name: value})
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+    check_healthy(token)
+
+
+def test_stalled_client_does_not_block_other_requests(token):
+    """A client that connects and sends half a request must not keep the others waiting.
+
+    No clock is read: the check is that the normal request is answered while the stalled
+    connection is still open - i.e. not only after the authorizer gave up on it.
+    """
+    # Started and serving first: connections queued before start-up are another matter.
+    check_healthy(token)
+    stalled = fc.connect(token.address, timeout=30)
+    try:
+        stalled.sendall(fc.begin_request(1, fc.AUTHORIZER)
+                        + fc.encode_record(fc.PARAMS, 1, GOOD_PARAMS)[:20])
+        time.sleep(0.3)  # let a worker pick it up
+        resp = token.request("/protected", GOOD, timeout=30)
+        assert_allowed(resp, IDENTITY, "countryId=DE")
+        stalled.setblocking(False)
+        try:
+            data = stalled.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            data = None  # still open, nothing sent: as it should be
+        assert data is None, ("the normal request was only answered after the authorizer "
+                              "dropped the stalled connection")
+    finally:
+        stalled.close()
