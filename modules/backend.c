@@ -28,6 +28,7 @@ struct backend {
 
     /* Response capture, reset at every status line (1xx responses come before the final). */
     const struct rule *rule;
+    unsigned long rule_id; /* the rule the handle's options were last set for */
     struct auth_result *res;
     bool in_body;
     bool seen[CONFIG_MAX_WANTED];
@@ -340,7 +341,10 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
         res->error = why;
         return BACKEND_BAD_REQUEST;
     }
-    set_rule_options(b->curl, r);
+    if (b->rule_id != r->id) { /* libcurl copies each string option: set them once */
+        set_rule_options(b->curl, r);
+        b->rule_id = r->id;
+    }
 
     CURLcode rc = curl_easy_perform(b->curl);
     curl_off_t us = 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,8 @@ static int load_cache(struct loader *ld, const config_setting_t *rule, const cha
 static int load_rule(struct loader *ld, const config_setting_t *mw, const char *mpath,
                      struct rule *r)
 {
+    static _Atomic unsigned long next_rule_id;
+    r->id = atomic_fetch_add(&next_rule_id, 1) + 1;
     char path[256];
     join(path, sizeof(path), mpath, ".", "rule");
     const config_setting_t *s = config_setting_get_member(mw, "rule");

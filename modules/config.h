@@ -54,6 +54,9 @@ struct mapping {
 };
 
 struct rule {
+    /* Unique over the process's life, across reloads: lets a worker tell that the rule it
+     * set its libcurl handle up for is still this one (an address could be reused). */
+    unsigned long id;
     char *url;
     long timeout_ms;
     long connect_timeout_ms;

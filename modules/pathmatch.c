@@ -168,14 +168,16 @@ static size_t build_view(const char *in, size_t len, enum view_kind kind, char *
     return o;
 }
 
-static void add_view(struct path_views *v, size_t idx, size_t len)
+/* Adds the reading of in[0..len) as a view, unless an identical view is there already. */
+static void add_view(struct path_views *v, const char *in, size_t len, enum view_kind kind)
 {
-    /* Identical readings need matching only once. */
+    char *out = v->buf[v->n];
+    size_t olen = build_view(in, len, kind, out);
     for (size_t k = 0; k < v->n; k++)
-        if (v->len[k] == len && memcmp(v->view[k], v->buf[idx], len) == 0)
+        if (v->len[k] == olen && memcmp(v->view[k], out, olen) == 0)
             return;
-    v->view[v->n] = v->buf[idx];
-    v->len[v->n] = len;
+    v->view[v->n] = out;
+    v->len[v->n] = olen;
     v->n++;
 }
 
@@ -198,82 +200,37 @@ enum path_status path_normalize(const char *raw, size_t len, struct path_views *
             has_special = true;
     }
 
-    /* Scratch space: the last buffer holds decoded bytes until it is needed as a view. */
-    char *scratch = v->buf[2];
-    long dlen = decode(raw, len, scratch, false, false);
-    if (dlen < 0)
+    long once = decode(raw, len, v->once, false, false);
+    if (once < 0)
         return PATH_MALFORMED;
-    if (memchr(scratch, '\0', (size_t)dlen))
-        return PATH_MALFORMED;
+    add_view(v, v->once, (size_t)once, VIEW_DECODED);
+    if (!has_escape && !has_special)
+        return PATH_OK; /* the common case: every reading is the same */
 
-    size_t alen = build_view(scratch, (size_t)dlen, VIEW_DECODED, v->buf[0]);
+    long lit = decode(raw, len, v->literal, true, false);
+    add_view(v, v->literal, (size_t)lit, VIEW_LITERAL);
+    if (!has_escape)
+        return PATH_OK;
 
-    /* An encoded '?' or '#' that something behind us decodes before splitting off the query
-     * (mod_rewrite did) ends the path there: "/protected%3Fx" is read as "/protected". */
+    /* Decoded once but split on '/' only (Go's ServeMux, servers that decode before they
+     * resolve dot segments): "/x%2F..%2Fp/;/.." is "/p" to it. */
+    add_view(v, v->once, (size_t)once, VIEW_LITERAL);
+
+    /* An encoded '?' or '#' that something decodes before splitting off the query (as
+     * mod_rewrite did) ends the path there: "/protected%3Fx" is read as "/protected". */
     size_t cut = 0;
-    while (cut < (size_t)dlen && scratch[cut] != '?' && scratch[cut] != '#')
+    while (cut < (size_t)once && v->once[cut] != '?' && v->once[cut] != '#')
         cut++;
-    bool has_cut = has_escape && cut < (size_t)dlen;
-    size_t cutlen = has_cut ? build_view(scratch, cut, VIEW_DECODED, v->buf[3]) : 0;
+    if (cut < (size_t)once)
+        add_view(v, v->once, cut, VIEW_DECODED);
 
-    /* Is a second decoding different from the first? Then some framework may see it. */
-    bool twice = has_escape && memchr(scratch, '%', (size_t)dlen) != NULL;
-    char twice_buf[PATH_MAX_RAW + 2];
-    long tlen = 0;
-    if (twice) {
-        tlen = decode(scratch, (size_t)dlen, twice_buf, false, true);
-        if (tlen < 0 || memchr(twice_buf, '\0', (size_t)tlen))
+    /* Frameworks that decode again see "%2570" as "p": both readings of that too. */
+    if (memchr(v->once, '%', (size_t)once)) {
+        long twice = decode(v->once, (size_t)once, v->twice, false, true);
+        if (twice < 0)
             return PATH_MALFORMED;
-    }
-
-    /*
-     * Fix (found by fuzzing): the plain reading - everything decoded once, %2F included, split
-     * on '/' only, ';' and '\\' kept in their segment, dot segments resolved (Go's ServeMux
-     * on URL.Path, and servers that decode before resolving) - differs from both the decoded
-     * and the literal view when an encoded slash meets a ';' or '\\': "/x%2F..%2Fp/;/.." is
-     * "/p" to it but "/" and "/x%2f..%2fp" here. Taken as one more view when an encoded slash
-     * is present; placed below, once the scratch buffer is free.
-     */
-    char plain_buf[PATH_MAX_RAW + 2];
-    size_t plain_len = 0;
-    bool plain = false;
-    for (size_t i = 0; i + 2 < len && !plain; i++)
-        plain = raw[i] == '%' && raw[i + 1] == '2' && (raw[i + 2] == 'f' || raw[i + 2] == 'F');
-    if (plain)
-        plain_len = build_view(scratch, (size_t)dlen, VIEW_LITERAL, plain_buf);
-
-    add_view(v, 0, alen);
-    if (has_escape || has_special) {
-        long llen = decode(raw, len, scratch, true, false);
-        size_t blen = build_view(scratch, (size_t)llen, VIEW_LITERAL, v->buf[1]);
-        add_view(v, 1, blen);
-    }
-    if (twice) {
-        size_t clen = build_view(twice_buf, (size_t)tlen, VIEW_DECODED, v->buf[2]);
-        add_view(v, 2, clen);
-    }
-    if (has_cut)
-        add_view(v, 3, cutlen);
-    if (plain) {
-        bool known = false;
-        for (size_t k = 0; k < v->n; k++)
-            if (v->len[k] == plain_len && memcmp(v->view[k], plain_buf, plain_len) == 0)
-                known = true;
-        if (!known) {
-            /* Every reading is matched or the path is refused: a fifth distinct one (encoded
-             * slash, double encoding and an encoded '?' at once) has no slot left: 400. */
-            if (v->n >= PATH_MAX_VIEWS)
-                return PATH_MALFORMED;
-            /* Fewer views than buffers: one buffer holds none (the scratch one is done). */
-            size_t idx = 0;
-            for (size_t k = 0; k < v->n; k++)
-                if (v->view[k] == v->buf[idx]) {
-                    idx++;
-                    k = (size_t)-1; /* start over with the next buffer */
-                }
-            memcpy(v->buf[idx], plain_buf, plain_len + 1);
-            add_view(v, idx, plain_len);
-        }
+        add_view(v, v->twice, (size_t)twice, VIEW_DECODED);
+        add_view(v, v->twice, (size_t)twice, VIEW_LITERAL);
     }
     return PATH_OK;
 }

@@ -6,17 +6,19 @@
  * if it matches any of those readings: over-protecting is safe, under-protecting is a bypass.
  *
  * Readings ("views") of a raw path:
- *   decoded  - every %XX decoded (also %2F and %5C), '\' taken as '/', ";params" cut from each
+ *   decoded  - every %XX decoded (also %2F and %5C), '\\' taken as '/', ";params" cut from each
  *              segment, dot segments resolved, repeated slashes collapsed (Tomcat, Spring,
  *              Windows-style readings);
  *   literal  - %2F and %5C left as part of their segment, ';' kept, dot segments resolved after
  *              decoding (nginx, lighttpd and Apache readings);
- *   twice    - decoded twice, then as "decoded" (frameworks that decode again);
+ *   plain    - decoded once, %2F included, but split on '/' only with ';' and '\\' kept
+ *              (servers that decode before resolving dot segments, Go's ServeMux);
  *   cut      - "decoded" up to an encoded '?' or '#' (servers that decode before splitting
- *              off the query, as mod_rewrite did).
- * A view that still holds a '\' or an encoded slash inside a segment is also matched as if those
- * separated segments, without resolving dot segments again (a server that passes them on
- * opaque to an application that splits on them).
+ *              off the query, as mod_rewrite did);
+ *   twice    - decoded twice, then read as "decoded" and as "plain" (frameworks that decode
+ *              again).
+ * A view that still holds an encoded slash or a backslash inside a segment is also matched as
+ * if those split it (an application that splits after its server resolved the path).
  * All views are lowercased. Malformed paths (bad escapes, NUL or other control characters, a
  * space, '#') are rejected: the caller answers 400.
  */
@@ -28,7 +30,7 @@
 
 /* Longest raw request path accepted; longer requests are refused with 400. */
 #define PATH_MAX_RAW 8192
-#define PATH_MAX_VIEWS 4
+#define PATH_MAX_VIEWS 6
 
 struct path_segment {
     char *text;
@@ -48,6 +50,8 @@ struct path_views {
     const char *view[PATH_MAX_VIEWS]; /* "/a/b", "/" for the root; NUL-terminated */
     size_t len[PATH_MAX_VIEWS];
     char buf[PATH_MAX_VIEWS][PATH_MAX_RAW + 2];
+    /* Decoded bytes the views are built from. */
+    char once[PATH_MAX_RAW], literal[PATH_MAX_RAW], twice[PATH_MAX_RAW];
 };
 
 enum path_status { PATH_OK = 0, PATH_MALFORMED = -1, PATH_TOO_LONG = -2 };

@@ -37,6 +37,17 @@ AUTHORIZER = os.path.abspath(AUTHORIZER)
 # The command that runs it: AUTHORIZER_WRAPPER (e.g. valgrind and its options) goes first.
 AUTHORIZER_CMD = shlex.split(os.environ.get("AUTHORIZER_WRAPPER", "")) + [AUTHORIZER]
 
+# Under a wrapper (valgrind runs it some 20 times slower) every wait is this much longer:
+# timeouts are there to stop a hung test, never to measure speed.
+SLOW = 10 if os.environ.get("AUTHORIZER_WRAPPER") else 1
+
+
+# What AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer and valgrind's memcheck
+# write when they find something (./configure --enable-sanitizers, make check-valgrind).
+MEMORY_ERRORS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                 "Invalid read", "Invalid write", "Invalid free", "uninitialised",
+                 "definitely lost in", "indirectly lost in", "Mismatched free")
+
 # What a web server would pass along with every request (overridable per request).
 CLIENT_ADDR = "198.51.100.23"
 CLIENT_HOST = "app.example.test"
@@ -144,7 +155,7 @@ def _group(pairs):
 
 def middleware(url, name="main", paths=DEFAULT_PATHS, required=("Authorization",),
                forward=("X-Request-Id",), headers=DEFAULT_HEADERS, params=DEFAULT_PARAMS,
-               timeout=2, connect_timeout=1):
+               timeout=2 * SLOW, connect_timeout=1 * SLOW):
     lines = ["  {", "    name = %s;" % _q(name), '    type = "jwt";',
              "    paths = %s;" % _list(paths), "    rule = {", "      url = %s;" % _q(url)]
     if timeout is not None:
@@ -261,7 +272,7 @@ class Authorizer:
                                          stderr=self.log_file, env=full_env)
             self._wait_listening()
 
-    def _wait_listening(self, timeout=10):
+    def _wait_listening(self, timeout=10 * SLOW):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -274,19 +285,19 @@ class Authorizer:
                 time.sleep(0.02)
         raise RuntimeError("authorizer is not listening on %r" % (self.address,))
 
-    def request(self, uri, headers=None, role=fcgiclient.AUTHORIZER, timeout=10, **kw):
+    def request(self, uri, headers=None, role=fcgiclient.AUTHORIZER, timeout=10 * SLOW, **kw):
         """One request over a fresh connection; kw as cgi_params()."""
         params = cgi_params(uri, headers, **kw)
         return self.send(params, role=role, timeout=timeout)
 
-    def send(self, params, role=fcgiclient.AUTHORIZER, timeout=10, request_id=1):
+    def send(self, params, role=fcgiclient.AUTHORIZER, timeout=10 * SLOW, request_id=1):
         return fcgiclient.request(self.address, params, role=role, request_id=request_id,
                                   timeout=timeout)
 
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
+    def stop(self, sig=signal.SIGTERM, timeout=10 * SLOW):
         """Signals the process and waits; returns its exit status."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -300,10 +311,19 @@ class Authorizer:
         return self.proc.returncode
 
     def kill(self):
+        """Stops the process (gracefully first, so that leak checkers run at its exit) and
+        fails the test if a sanitizer or valgrind reported anything in its log."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10 * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.log_file.close()
+        log = self.log()
+        found = [m for m in MEMORY_ERRORS if m in log]
+        assert not found, "memory errors (%s) in the authorizer's log:\n%s" % (found, log[-4000:])
 
     def log(self):
         if not self.log_file.closed:

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import fcgiclient
-from conftest import AUTHORIZER, HERE, build_config, closed_port, middleware
+from conftest import AUTHORIZER, HERE, SLOW, build_config, closed_port, middleware
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 SRC = os.environ.get("TOP_SRCDIR") or TOP
@@ -34,7 +34,7 @@ def token_config(auth, target, **kw):
 
 def wait_serving(a):
     """Waits until the authorizer logged that it serves (its signal handling is set up)."""
-    for _ in range(500):
+    for _ in range(500 * SLOW):
         if "serving with" in a.log():
             return
         threading.Event().wait(0.01)
@@ -96,7 +96,7 @@ def test_reload_under_load_loses_no_request(auth, authorizer):
     # After a last valid reload, every new request uses the new configuration.
     write(a.config_path, new_text)
     a.proc.send_signal(signal.SIGHUP)
-    for _ in range(200):
+    for _ in range(200 * SLOW):
         r = a.request("/protected/x", {"Authorization": "Bearer good:z"})
         if ("X-New-User", "z") in r.variables:
             break
@@ -110,7 +110,7 @@ def test_invalid_reload_keeps_the_old_configuration(auth, authorizer):
     wait_serving(a)
     write(a.config_path, "workers = 0;\nmiddlewares = ();\n")
     a.proc.send_signal(signal.SIGHUP)
-    for _ in range(200):
+    for _ in range(200 * SLOW):
         if "still serving with the previous" in a.log():
             break
         threading.Event().wait(0.01)

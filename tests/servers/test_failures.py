@@ -35,11 +35,18 @@ def broken_config(cls):
 
 
 # lighttpd keeps respawning it: 503 once it has marked the backend down, 500 when the
-# request meets the dying process. mod_fcgid sees it exit before answering: 500.
+# request meets the dying process; or, when the program dies while lighttpd itself is still
+# starting, lighttpd gives up and never listens - closed as well. mod_fcgid sees it exit
+# before answering: 500.
 @pytest.mark.parametrize("cls,statuses", [(LighttpdSpawn, (500, 503)), (ApacheFcgid, (500,))],
                          ids=["lighttpd-spawn", "apache-fcgid"])
 def test_spawned_authorizer_that_cannot_start_fails_closed(deploy, services, cls, statuses):
-    d = deploy(broken_config(cls))
+    try:
+        d = deploy(broken_config(cls))
+    except RuntimeError as e:
+        if cls is LighttpdSpawn and "did not start" in str(e):
+            return  # nothing listens: no request can pass
+        raise
     for path in (PROTECTED + "/x", "/public/x"):
         m = new_marker()
         r = d.get("%s?m=%s" % (path, m), [GOOD])

@@ -192,6 +192,9 @@ static void test_prefix_forms_are_equal(void)
 
 static void test_nested_prefix(void)
 {
+    /* Decoded once (or twice) and split on '/' only, ';' kept, dot segments resolved. */
+    EXPECT("/p", "/x%2F..%2Fp/;/..", PROTECTED);
+    EXPECT("/p", "/x%252F..%252Fp/;/..", PROTECTED);
     /* An encoded '?' or '#' may end the path for whatever decodes before splitting. */
     EXPECT("/protected", "/protected%3Fx", PROTECTED);
     EXPECT("/protected", "/protected%3fx=1/public", PROTECTED);
@@ -361,13 +364,14 @@ static void test_too_long(void)
     /* Exactly at the limit it is still read, with every view built. */
     CU_ASSERT_EQUAL(classify_n("/protected", big, PATH_MAX_RAW), PROTECTED);
 
-    /* At the limit with escapes and specials in it: the buffers hold all three views. */
+    /* At the limit with escapes and specials in it: the buffers hold every view (decoded,
+     * literal, and the two readings of the second decoding). */
     memcpy(big, "/protected/", 11);
     for (size_t i = 11; i + 6 <= PATH_MAX_RAW; i += 6)
         memcpy(big + i, "%2541;", 6);
     size_t len = 11 + ((PATH_MAX_RAW - 11) / 6) * 6;
     CU_ASSERT_EQUAL(path_normalize(big, len, &views), PATH_OK);
-    CU_ASSERT_EQUAL(views.n, 3);
+    CU_ASSERT_EQUAL(views.n, 4);
     CU_ASSERT_EQUAL(classify_n("/protected", big, len), PROTECTED);
     free(big);
 }
@@ -410,13 +414,16 @@ static void test_views(void)
     /* Decoded view: the first one, everything decoded and cut. */
     expect_views("/a%2Fb", 2, "/a/b", "/a%2fb", NULL);
     CU_ASSERT_STRING_EQUAL(views.view[0], "/a/b");
-    expect_views("/a%5Cb", 2, "/a/b", "/a%5cb", NULL);
+    /* Decoded once but split on '/' only: the backslash stays inside its segment. */
+    expect_views("/a%5Cb", 3, "/a/b", "/a%5cb", "/a\\b");
     expect_views("/a\\b", 2, "/a/b", "/a\\b", NULL);
     expect_views("/a;x=1/b", 2, "/a/b", "/a;x=1/b", NULL);
     expect_views("/a/..;/b", 2, "/b", "/a/..;/b", NULL);
     /* A second decoding differs from the first: a third view. */
     expect_views("/%2541", 2, "/%41", "/a", NULL);
-    expect_views("/x%252F..%252Fy;p", 3, "/x%2f..%2fy", "/x%2f..%2fy;p", "/y");
+    /* ... read as "decoded" and as "plain" (";p" kept): "/y" and "/y;p". */
+    expect_views("/x%252F..%252Fy;p", 4, "/x%2f..%2fy", "/x%2f..%2fy;p", "/y");
+    CU_ASSERT_TRUE(has_view("/y;p"));
     /* Identical readings are kept once. */
     expect_views("/a%62", 1, "/ab", NULL, NULL);
     expect_views("/%41/%2e%2E/b", 1, "/b", NULL, NULL);
@@ -431,7 +438,7 @@ static void test_views_reused(void)
 {
     /* The same views struct serves request after request without leftovers. */
     CU_ASSERT_EQUAL(path_normalize("/x%252F..%252Fy;p", 17, &views), PATH_OK);
-    CU_ASSERT_EQUAL(views.n, 3);
+    CU_ASSERT_EQUAL(views.n, 4);
     CU_ASSERT_EQUAL(path_normalize("/b", 2, &views), PATH_OK);
     CU_ASSERT_EQUAL(views.n, 1);
     UNIT_STR_EQ(views.view[0], "/b");

@@ -1,0 +1,184 @@
+/*
+ * fuzz_authresponse.c - parsing of the auth service's response headers (backend.c), fed line
+ * by line as libcurl's header callback would feed them (backend_int.h).
+ *
+ * Input: the response head; every line ends at '\n' (kept, as libcurl keeps it). Lines are fed
+ * until the parser refuses the response, as libcurl stops the transfer then. Checked after
+ * every line: each captured value is NUL-terminated, at most HTTP_MAX_VALUE bytes and free of
+ * control characters, and only wanted headers have one. When the response was not refused,
+ * the captured values are compared with an independent reading of the lines: the first
+ * occurrence (case-insensitive name) since the last status line and before the blank line,
+ * trimmed of spaces and tabs, kept if safe.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "backend_int.h"
+#include "config.h"
+#include "fuzz_common.h"
+#include "httpsyntax.h"
+#include "log.h"
+
+static const char conf_text[] =
+    "middlewares = ( { name = \"m\"; type = \"jwt\"; paths = ( \"/\" );\n"
+    "  rule = { url = \"http://auth.invalid/check\";\n"
+    "    headers = { X-User-Id = \"X-Auth-User\"; x-role = \"X-Auth-Role\";"
+    " X-Empty = \"X-Auth-Empty\"; };\n"
+    "    params = { X-User-Id = \"user_id\"; X-Country = \"country\"; };\n"
+    "  }; } );\n";
+
+static struct config *cfg;
+static const struct rule *rule;
+static struct backend *backend;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    log_set_level(LOG_LEVEL_ERROR);
+    char err[512];
+    if (config_load_string(conf_text, "fuzz.conf", &cfg, err, sizeof(err)) != NULL) {
+        fprintf(stderr, "fuzz_authresponse: %s\n", err);
+        abort();
+    }
+    rule = &cfg->middlewares[0].rule;
+    if (backend_global_init() != NULL || !(backend = backend_new()))
+        abort();
+    return 0;
+}
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool name_eq(const char *a, size_t alen, const char *b)
+{
+    if (alen != strlen(b))
+        return false;
+    for (size_t i = 0; i < alen; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* The reference: what each wanted header's value should be after these lines. */
+struct expect {
+    bool seen[CONFIG_MAX_WANTED];
+    const char *val[CONFIG_MAX_WANTED]; /* into the input copy; NULL: none or dropped */
+    size_t len[CONFIG_MAX_WANTED];
+    bool in_body;
+};
+
+static void expect_line(struct expect *e, const char *line, size_t len)
+{
+    if (len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n')
+        len -= 2;
+    else if (len >= 1 && line[len - 1] == '\n')
+        len -= 1;
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        memset(e, 0, sizeof(*e));
+        return;
+    }
+    if (len == 0) {
+        e->in_body = true;
+        return;
+    }
+    if (e->in_body)
+        return;
+    const char *colon = memchr(line, ':', len);
+    if (!colon)
+        return; /* refused: not compared */
+    size_t nlen = (size_t)(colon - line);
+    for (size_t i = 0; i < nlen; i++)
+        if (!is_tchar((unsigned char)line[i]))
+            return;
+    const char *v = colon + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    for (size_t i = 0; i < rule->nwanted; i++) {
+        if (e->seen[i] || !name_eq(line, nlen, rule->wanted[i]))
+            continue;
+        e->seen[i] = true;
+        size_t vlen = (size_t)(end - v);
+        bool safe = vlen <= HTTP_MAX_VALUE;
+        for (size_t k = 0; safe && k < vlen; k++)
+            if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f)
+                safe = false;
+        e->val[i] = safe ? v : NULL;
+        e->len[i] = vlen;
+    }
+}
+
+static void check_values(const struct auth_result *res)
+{
+    for (size_t i = 0; i < CONFIG_MAX_WANTED; i++) {
+        const char *v = res->values[i];
+        if (!v)
+            continue;
+        FUZZ_CHECK(i < rule->nwanted, "value for unwanted index %zu", i);
+        size_t len = strnlen(v, HTTP_MAX_VALUE + 1);
+        FUZZ_CHECK(len <= HTTP_MAX_VALUE, "value %zu longer than %d", i, HTTP_MAX_VALUE);
+        FUZZ_CHECK(http_value_is_safe(v, len), "value %zu holds a control character", i);
+        FUZZ_CHECK(len == 0 ||
+                       (v[0] != ' ' && v[0] != '\t' && v[len - 1] != ' ' && v[len - 1] != '\t'),
+                   "value %zu is not trimmed", i);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* Each line in its own allocation, so ASan sees a read past its end. */
+    struct auth_result res;
+    struct expect e;
+    memset(&e, 0, sizeof(e));
+    backend_capture_begin(backend, rule, &res);
+    const char *refusal = NULL;
+    char *keep = malloc(size + 1); /* the reference's values point into this copy */
+    if (!keep)
+        return 0;
+    memcpy(keep, data, size);
+    for (size_t start = 0; start < size && !refusal;) {
+        const uint8_t *nl = memchr(data + start, '\n', size - start);
+        size_t len = nl ? (size_t)(nl - (data + start)) + 1 : size - start;
+        char *line = malloc(len ? len : 1);
+        if (!line)
+            break;
+        memcpy(line, data + start, len);
+        refusal = backend_capture_line(backend, line, len);
+        free(line);
+        expect_line(&e, keep + start, len);
+        check_values(&res);
+        start += len;
+    }
+    if (!refusal) {
+        for (size_t i = 0; i < rule->nwanted; i++) {
+            const char *got = res.values[i];
+            bool same = e.val[i]
+                            ? got && strlen(got) == e.len[i] && memcmp(got, e.val[i], e.len[i]) == 0
+                            : got == NULL;
+            if (!same) {
+                if (e.val[i])
+                    fuzz_dump("expected", e.val[i], e.len[i]);
+                if (got)
+                    fuzz_dump("captured", got, strlen(got));
+                fuzz_fail("header '%s' captured wrongly", rule->wanted[i]);
+            }
+        }
+    }
+    free(keep);
+    return 0;
+}
