@@ -29,6 +29,24 @@ const struct middleware *decide_find_middleware(const struct config *cfg,
     return NULL;
 }
 
+/* Sets d->query to the query the upstream gets; false (and a 500) if it would not fit. */
+static bool rewrite_query(struct decision *d, const char *query, const struct mapping *params,
+                          size_t nparams, const char *const *values, struct decide_ctx *ctx)
+{
+    if (nparams == 0) {
+        d->query = query;
+        return true;
+    }
+    if (query_rewrite(query, params, nparams, values, ctx->query_buf, sizeof(ctx->query_buf)) < 0) {
+        d->nvars = 0;
+        set(d, 500, "error", "rewritten query string too long");
+        d->cause = "too_large";
+        return false;
+    }
+    d->query = ctx->query_buf;
+    return true;
+}
+
 static void allow(struct decision *d, const struct rule *r, const struct auth_result *res,
                   const struct request_view *req, struct decide_ctx *ctx)
 {
@@ -43,14 +61,8 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
     const char *values[CONFIG_MAX_MAPPINGS];
     for (size_t i = 0; i < r->nparams; i++)
         values[i] = res->values[r->params[i].wanted];
-    if (query_rewrite(req->query, r->params, r->nparams, values, ctx->query_buf,
-                      sizeof(ctx->query_buf)) < 0) {
-        d->nvars = 0;
-        set(d, 500, "error", "rewritten query string too long");
-        d->cause = "too_large";
+    if (!rewrite_query(d, req->query, r->params, r->nparams, values, ctx))
         return;
-    }
-    d->query = ctx->query_buf;
     set(d, 200, "allowed", res->dropped ? "an unsafe auth response value was dropped" : NULL);
 }
 
@@ -110,17 +122,8 @@ void decide(const struct config *cfg, const struct request_view *req, struct dec
     if (!m) {
         /* Not protected: allowed with no identity, and the client's query without any
          * parameter that a middleware would set (a client may forge them nowhere). */
-        if (cfg->nall_params == 0) {
-            d->query = req->query;
-        } else if (query_rewrite(req->query, cfg->all_params, cfg->nall_params, NULL,
-                                 ctx->query_buf, sizeof(ctx->query_buf)) < 0) {
-            set(d, 500, "error", "rewritten query string too long");
-            d->cause = "too_large";
-            return;
-        } else {
-            d->query = ctx->query_buf;
-        }
-        set(d, 200, "unprotected", NULL);
+        if (rewrite_query(d, req->query, cfg->all_params, cfg->nall_params, NULL, ctx))
+            set(d, 200, "unprotected", NULL);
         return;
     }
 
