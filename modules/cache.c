@@ -40,6 +40,8 @@ struct shard {
 
 struct cache {
     struct shard shards[SHARDS];
+    size_t max_entries;
+    _Atomic size_t entries; /* in all shards */
 };
 
 struct cache_scratch {
@@ -84,7 +86,11 @@ struct cache *cache_new(const struct rule_cache *settings)
     struct cache *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    /* Keys spread evenly but not exactly: a shard may hold half again its share (its ring
+     * costs a pointer a slot), while maxEntries bounds the total. */
+    c->max_entries = settings->max_entries;
     size_t per_shard = (settings->max_entries + SHARDS - 1) / SHARDS;
+    per_shard += per_shard / 2 + 8;
     size_t nbuckets = 16;
     while (nbuckets < per_shard)
         nbuckets <<= 1;
@@ -179,7 +185,7 @@ static struct entry *find(struct shard *sh, const struct cache_key *k)
 }
 
 /* Takes e out of its hash chain and the ring, and frees it. */
-static void drop(struct shard *sh, struct entry *e)
+static void drop(struct cache *c, struct shard *sh, struct entry *e)
 {
     for (struct entry **p = bucket_of(sh, &e->key); *p; p = &(*p)->next) {
         if (*p == e) {
@@ -191,20 +197,23 @@ static void drop(struct shard *sh, struct entry *e)
     sh->ring[e->slot]->slot = e->slot;
     free(e->blob);
     free(e);
+    atomic_fetch_sub(&c->entries, 1);
     atomic_fetch_sub(&stat_entries, 1);
 }
 
 /* Makes room for one entry: CLOCK, skipping answers still pending. False if none can go. */
-static bool make_room(struct shard *sh)
+static bool make_room(struct cache *c, struct shard *sh)
 {
-    if (sh->count < sh->capacity)
+    if (sh->count < sh->capacity && atomic_load(&c->entries) < c->max_entries)
         return true;
+    if (sh->count == 0)
+        return true; /* the others hold the total: this one may exceed it by one */
     for (size_t tries = 0; tries < 2 * sh->capacity + 1; tries++) {
         if (sh->hand >= sh->count)
             sh->hand = 0;
         struct entry *e = sh->ring[sh->hand];
         if (e->status != 0 && !e->referenced) {
-            drop(sh, e);
+            drop(c, sh, e);
             atomic_fetch_add(&stat_evictions, 1);
             return true;
         }
@@ -215,9 +224,9 @@ static bool make_room(struct shard *sh)
 }
 
 /* A pending entry for k, whose leader is about to ask the service. */
-static bool insert_pending(struct shard *sh, const struct cache_key *k)
+static bool insert_pending(struct cache *c, struct shard *sh, const struct cache_key *k)
 {
-    if (!make_room(sh))
+    if (!make_room(c, sh))
         return false;
     struct entry *e = calloc(1, sizeof(*e));
     if (!e)
@@ -228,6 +237,7 @@ static bool insert_pending(struct shard *sh, const struct cache_key *k)
     struct entry **b = bucket_of(sh, k);
     e->next = *b;
     *b = e;
+    atomic_fetch_add(&c->entries, 1);
     atomic_fetch_add(&stat_entries, 1);
     return true;
 }
@@ -349,7 +359,7 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
         if (!e) {
             /* After waiting in vain (the answer was not cacheable), ask without queueing
              * behind yet another leader. */
-            bool leader = !waited && insert_pending(sh, k);
+            bool leader = !waited && insert_pending(c, sh, k);
             pthread_mutex_unlock(&sh->lock);
             atomic_fetch_add(&stat_misses, 1);
             return leader ? CACHE_LEADER : CACHE_MISS;
@@ -400,7 +410,7 @@ void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k
             e->referenced = true;
             blob = NULL;
         } else {
-            drop(sh, e); /* waiters find nothing and ask the service themselves */
+            drop(c, sh, e); /* waiters find nothing and ask the service themselves */
         }
     }
     pthread_cond_broadcast(&sh->answered);

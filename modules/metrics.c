@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,7 +106,9 @@ void metrics_record(const struct decision *d, double seconds)
     else
         outcome = OUTCOME_ERROR;
     add(&decisions[outcome], 1);
-    if (d->mw)
+    /* Answers the service gave now: a cached answer was counted when it was fetched. */
+    bool cached = d->cache && strcmp(d->cache, "hit") == 0;
+    if (d->mw && !cached)
         add(&auth_codes[code_index(d->auth_status)], 1);
     if (d->cause)
         for (size_t i = 0; i < N_CAUSES; i++)
