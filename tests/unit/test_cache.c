@@ -409,6 +409,7 @@ int main(void)
     static const struct unit_case store[] = {UNIT_CASE(test_lifetimes),
                                              UNIT_CASE(test_denial_keeps_body),
                                              UNIT_CASE(test_eviction_bounds_memory),
+                                             UNIT_CASE(test_capacity_is_the_total),
                                              UNIT_CASE(test_concurrent_misses_ask_once),
                                              UNIT_CASE(test_config_errors),
                                              UNIT_END};
