@@ -20,6 +20,7 @@
 struct backend {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
+    char errdetail[CURL_ERROR_SIZE + 96];
 
     /* Request headers live in these nodes and this buffer; libcurl only reads them. */
     struct curl_slist nodes[MAX_REQUEST_HEADERS];
@@ -358,7 +359,14 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
         return BACKEND_FAILED;
     }
     if (rc != CURLE_OK) {
-        res->error = b->errbuf[0] ? b->errbuf : curl_easy_strerror(rc);
+        /* The final error first: libcurl keeps the message of the first failure of a
+         * transfer, which is not this one when it retried a reused connection. */
+        if (b->errbuf[0])
+            snprintf(b->errdetail, sizeof(b->errdetail), "%s (%s)", curl_easy_strerror(rc),
+                     b->errbuf);
+        else
+            snprintf(b->errdetail, sizeof(b->errdetail), "%s", curl_easy_strerror(rc));
+        res->error = b->errdetail;
         res->cause = failure_cause(rc);
         return BACKEND_FAILED;
     }
