@@ -18,14 +18,6 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 SRC = os.environ.get("TOP_SRCDIR") or TOP
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def token_config(auth, target, **kw):
     """Token-mode auth; the identity header userId is exported under `target`."""
     return build_config(auth.url(mode="token"), headers=(("userId", target),), params=(),
@@ -131,7 +123,7 @@ def test_systemd_socket_activation(auth, tmp_path):
     address = lsock.getsockname()
     conf = tmp_path / "authorizer.conf"
     # A `listen` in the file is not used when systemd passes a socket.
-    unused = free_port()
+    unused = closed_port()
     conf.write_text(token_config(auth, "X-Auth-UserId", listen="127.0.0.1:%d" % unused))
     log = open(tmp_path / "log", "wb")
     # LISTEN_PID must be the authorizer's own pid: the shell execs into it.

@@ -271,47 +271,11 @@ static void test_denial_keeps_body(void)
     config_free(cfg);
 }
 
-static void test_eviction_bounds_memory(void)
+/* Asks for n distinct credentials, each answered 200 and filled in. */
+static void fill_tokens(const struct rule *rule, int n)
 {
-    struct cache_stats before, after;
-    cache_stats(&before);
-    struct config *cfg = load("{ ttl = 30; maxEntries = 64; key = ( \"Authorization\" ); }");
-    const struct rule *rule = rule_of(cfg);
     struct cache_scratch *s = cache_scratch_new();
-    for (int i = 0; i < 2000; i++) {
-        char token[32];
-        snprintf(token, sizeof(token), "Bearer %d", i);
-        struct req r;
-        struct cache_key k;
-        struct auth_result res;
-        make_req(&r, "REQUEST_URI=/a", token, NULL, NULL, NULL);
-        key_of(rule, s, &r, &k);
-        if (cache_lookup(rule->cache.cache, rule, &k, s, &res, 100) == CACHE_LEADER) {
-            struct auth_result a = answer(rule, 200, "u", NULL);
-            cache_fill(rule->cache.cache, rule, &k, BACKEND_OK, &a);
-        }
-    }
-    cache_stats(&after);
-    /* maxEntries, and at most one more for each of the 64 shards that was empty. */
-    UNIT_CHECK(after.entries - before.entries <= 64 + 64, "at most maxEntries entries, got %llu",
-               (unsigned long long)(after.entries - before.entries));
-    UNIT_CHECK(after.evictions - before.evictions >= 2000 - 128, "evictions counted: %llu",
-               (unsigned long long)(after.evictions - before.evictions));
-    cache_scratch_free(s);
-    config_free(cfg);
-    cache_stats(&after);
-    UNIT_INT_EQ(after.entries, before.entries);
-}
-
-/* A cache of N entries keeps N distinct keys: no shard runs out of room before the total. */
-static void test_capacity_is_the_total(void)
-{
-    struct cache_stats before, after;
-    cache_stats(&before);
-    struct config *cfg = load("{ ttl = 30; maxEntries = 6400; key = ( \"Authorization\" ); }");
-    const struct rule *rule = rule_of(cfg);
-    struct cache_scratch *s = cache_scratch_new();
-    for (int i = 0; i < 6400; i++) {
+    for (int i = 0; i < n; i++) {
         char token[32];
         snprintf(token, sizeof(token), "Bearer t%d", i);
         struct req r;
@@ -324,10 +288,36 @@ static void test_capacity_is_the_total(void)
             cache_fill(rule->cache.cache, rule, &k, BACKEND_OK, &a);
         }
     }
+    cache_scratch_free(s);
+}
+
+static void test_eviction_bounds_memory(void)
+{
+    struct cache_stats before, after;
+    cache_stats(&before);
+    struct config *cfg = load("{ ttl = 30; maxEntries = 64; key = ( \"Authorization\" ); }");
+    fill_tokens(rule_of(cfg), 2000);
+    cache_stats(&after);
+    /* maxEntries, and at most one more for each of the 64 shards that was empty. */
+    UNIT_CHECK(after.entries - before.entries <= 64 + 64, "at most maxEntries entries, got %llu",
+               (unsigned long long)(after.entries - before.entries));
+    UNIT_CHECK(after.evictions - before.evictions >= 2000 - 128, "evictions counted: %llu",
+               (unsigned long long)(after.evictions - before.evictions));
+    config_free(cfg);
+    cache_stats(&after);
+    UNIT_INT_EQ(after.entries, before.entries);
+}
+
+/* A cache of N entries keeps N distinct keys: no shard runs out of room before the total. */
+static void test_capacity_is_the_total(void)
+{
+    struct cache_stats before, after;
+    cache_stats(&before);
+    struct config *cfg = load("{ ttl = 30; maxEntries = 6400; key = ( \"Authorization\" ); }");
+    fill_tokens(rule_of(cfg), 6400);
     cache_stats(&after);
     UNIT_INT_EQ(after.evictions - before.evictions, 0);
     UNIT_INT_EQ(after.entries - before.entries, 6400);
-    cache_scratch_free(s);
     config_free(cfg);
 }
 
