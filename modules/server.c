@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cache.h"
 #include "decide.h"
 #include "log.h"
 #include "metrics.h"
@@ -310,6 +311,16 @@ static void *worker_main(void *arg)
 
 /* ---- lifecycle ---- */
 
+/* One line of totals (SIGUSR1), at warn level so that it shows with the default level. */
+static void log_stats(void)
+{
+    struct cache_stats cs;
+    cache_stats(&cs);
+    log_warn("stats cache_hits=%llu cache_misses=%llu cache_evictions=%llu cache_entries=%llu",
+             (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+             (unsigned long long)cs.evictions, (unsigned long long)cs.entries);
+}
+
 /* Reads the configuration again; on success new requests use it (SIGHUP). */
 static void reload(const char *file, struct worker *workers, int n)
 {
@@ -347,10 +358,15 @@ static void serve_signals(const char *file, struct worker *workers, int n)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0)
             continue;
+        if (sig == SIGUSR1) {
+            log_stats();
+            continue;
+        }
         if (sig == SIGHUP) {
             reload(file, workers, n);
             continue;
@@ -367,6 +383,7 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask; main waits */
     signal(SIGPIPE, SIG_IGN);
 

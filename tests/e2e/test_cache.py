@@ -1,7 +1,9 @@
 """The decision cache, end to end: the auth service is asked once per identity and lifetime,
 never for another identity's answer, and never for errors."""
 
+import signal
 import threading
+import time
 
 from conftest import build_config, middleware
 
@@ -84,3 +86,18 @@ def test_concurrent_misses_ask_the_service_once(auth, authorizer):
     assert len(results) == 12
     assert all(("X-Auth-UserId", "same") in r.variables for r in results)
     assert len(auth.requests()) == 1
+
+
+def test_sigusr1_logs_the_cache_totals(auth, authorizer):
+    a = authorizer(cache_config(auth.url(mode="token"),
+                                '{ ttl = 30; key = ( "Authorization" ); }'))
+    for _ in range(3):
+        a.request("/protected/a", {"Authorization": "Bearer good:u"})
+    a.proc.send_signal(signal.SIGUSR1)
+    for _ in range(500):
+        if "stats cache_hits=" in a.log():
+            break
+        time.sleep(0.01)
+    line = [l for l in a.log().splitlines() if "stats cache_hits=" in l]
+    assert line and "cache_hits=2 cache_misses=1" in line[0], a.log()
+    assert a.alive()
