@@ -36,7 +36,7 @@ struct worker {
     FCGX_Request req;
 };
 
-static volatile sig_atomic_t stopping;
+static _Atomic int stopping; /* set once by the main thread, read by every worker */
 
 /*
  * The configuration new requests use. A reload swaps it; the old one is freed once no worker
@@ -430,7 +430,8 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
         serve_signals(file, workers, n);
     }
 
-    /* Stop accepting: wakes the worker blocked in accept(); the others see `stopping`. */
+    /* Stop accepting: shutting the listener down wakes every worker blocked in accept();
+     * a worker in the middle of a request finishes it, then sees `stopping`. */
     stopping = 1;
     FCGX_ShutdownPending();
     shutdown(listen_fd, SHUT_RDWR);
