@@ -30,6 +30,7 @@
 struct worker {
     pthread_t thread;
     int listen_fd;
+    bool unix_listener;
     /* The configuration this worker's current request uses, NULL between requests. */
     _Atomic(struct config *) in_use;
     struct decide_ctx *ctx;
@@ -299,6 +300,11 @@ static void *worker_main(void *arg)
         if (FCGX_Accept_r(&w->req) < 0)
             continue; /* the connection ended or broke before a whole request; it is closed */
         handle(w);
+        /* libfcgi closes a TCP connection by shutting down its side and then reading until
+         * the peer closes, so that unread input cannot turn into a reset that costs the peer
+         * the answer. A unix socket has no resets: close at once, one wait fewer. */
+        if (w->unix_listener)
+            w->req.detached = 1;
         /* Answers now; closes the connection unless the web server asked to keep it. */
         FCGX_Finish_r(&w->req);
         if (stopping && w->req.ipcFd >= 0) {
@@ -393,6 +399,10 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
     }
 
     atomic_store(&current, cfg);
+    struct sockaddr_storage addr;
+    socklen_t addrlen = sizeof(addr);
+    bool unix_listener = getsockname(listen_fd, (struct sockaddr *)&addr, &addrlen) == 0 &&
+                         addr.ss_family == AF_UNIX;
     int n = cfg->workers;
     struct worker *workers = calloc((size_t)n, sizeof(*workers));
     if (!workers) {
@@ -413,6 +423,7 @@ int server_run(struct config *cfg, const char *file, int listen_fd)
             break;
         }
         w->listen_fd = listen_fd;
+        w->unix_listener = unix_listener;
         FCGX_InitRequest(&w->req, -1, 0); /* no socket: libfcgi never accepts by itself */
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             log_error("cannot start worker %d: %s", started, strerror(errno));
