@@ -17,6 +17,13 @@ void decide_bad_request(struct decision *d, const char *detail)
     set(d, 400, "bad request", detail);
 }
 
+void decide_abandoned(struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    set(d, 500, "abandoned", "the web server closed the connection before it was decided");
+    d->cause = "abandoned";
+}
+
 const struct middleware *decide_find_middleware(const struct config *cfg,
                                                 const struct path_views *views)
 {

@@ -60,4 +60,8 @@ void decide(const struct config *cfg, const struct request_view *req, struct dec
 /* Decides about a request whose parameters could not be read into a view (400). */
 void decide_bad_request(struct decision *d, const char *detail);
 
+/* Decides about a request the web server gave up on before it was decided (500, never sent):
+ * the auth service is not asked. */
+void decide_abandoned(struct decision *d);
+
 #endif

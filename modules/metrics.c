@@ -29,8 +29,8 @@ enum {
 static const char *const codes[] = {"none", "2xx", "3xx", "401", "403", "4xx", "5xx", "other"};
 enum { N_CODES = sizeof(codes) / sizeof(*codes) };
 
-static const char *const causes[] = {"connect",   "timeout",   "tls",   "malformed",
-                                     "too_large", "transport", "status"};
+static const char *const causes[] = {"connect",   "timeout",   "tls",    "malformed",
+                                     "too_large", "transport", "status", "abandoned"};
 enum { N_CAUSES = sizeof(causes) / sizeof(*causes) };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */

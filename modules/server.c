@@ -7,6 +7,7 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -228,6 +229,20 @@ static void log_decision(const struct request_view *v, const struct decision *d,
             d->cache ? d->cache : "off", *id ? id : "-");
 }
 
+/*
+ * True if the web server has closed the connection already: its client gave up while the
+ * request waited for a worker, and asking the auth service now would only add load when it
+ * is highest. On a unix socket a full close shows as POLLHUP; on TCP it cannot be told from
+ * a half-close, so TCP requests are always decided.
+ */
+static bool abandoned(const struct worker *w)
+{
+    if (!w->unix_listener)
+        return false;
+    struct pollfd p = {.fd = w->req.ipcFd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 static void handle(struct worker *w)
 {
     struct timespec t0;
@@ -239,6 +254,8 @@ static void handle(struct worker *w)
     const char *bad = request_view_init(&view, w->req.envp);
     if (bad)
         decide_bad_request(&d, bad);
+    else if (abandoned(w))
+        decide_abandoned(&d);
     else
         decide(cfg, &view, w->ctx, &d);
     response_write(&d, to_fcgx, w->req.out);

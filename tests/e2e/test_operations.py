@@ -7,12 +7,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 
 import pytest
 
 import fcgiclient
-from conftest import AUTHORIZER, HERE, SLOW, build_config, closed_port, middleware
+from conftest import (AUTHORIZER, HERE, SLOW, build_config, cgi_params, closed_port,
+                      middleware)
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 SRC = os.environ.get("TOP_SRCDIR") or TOP
@@ -295,3 +297,38 @@ def test_every_setting_is_documented():
     for name in sorted(names):
         assert re.search(r"\b%s\b" % name, readme), "README lacks " + name
         assert re.search(r"\b%s\b" % name, page), "authorizer.conf.5 lacks " + name
+
+
+# ---- overload ----
+
+
+def test_abandoned_requests_do_not_reach_the_auth_service(auth, authorizer):
+    """A request whose web server closed the connection while it waited for a worker is not
+    sent to the auth service (unix socket); the next one is served as usual."""
+    d = tempfile.mkdtemp(prefix="authz-")
+    try:
+        path = os.path.join(d, "a.sock")
+        a = authorizer(build_config(auth.url(mode="token", delay_ms=800), workers=1,
+                                    listen=path), address=path)
+        results = []
+        busy = threading.Thread(target=lambda: results.append(
+            a.request("/protected/1", {"Authorization": "Bearer good:1"})))
+        busy.start()
+        for _ in range(500 * SLOW):  # the only worker is now waiting for the auth service
+            if auth.requests():
+                break
+            threading.Event().wait(0.01)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(fcgiclient.build_request(
+            cgi_params("/protected/2", {"Authorization": "Bearer good:2"})))
+        s.close()  # the web server's client gave up
+        busy.join()
+        assert ("X-Auth-UserId", "1") in results[0].variables
+        r = a.request("/protected/3", {"Authorization": "Bearer good:3"})
+        assert ("X-Auth-UserId", "3") in r.variables
+        asked = [v for e in auth.requests() for n, v in e["headers"] if n == "Authorization"]
+        assert asked == ["Bearer good:1", "Bearer good:3"]
+        assert 'reason="abandoned"' in a.log()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
