@@ -61,6 +61,14 @@ bool http_cgi_name(const char *header, char *out, size_t outlen)
     return true;
 }
 
+int http_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 const char *http_reason(int status)
 {
     switch (status) {

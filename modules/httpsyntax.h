@@ -35,6 +35,9 @@ bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen);
  */
 bool http_cgi_name(const char *header, char *out, size_t outlen);
 
+/* The value of a hexadecimal digit (either case), or -1: for %XX escapes. */
+int http_hex_value(unsigned char c);
+
 /* The reason phrase for a status code the authorizer answers with ("Unauthorized"). */
 const char *http_reason(int status);
 

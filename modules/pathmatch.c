@@ -5,17 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum view_kind { VIEW_DECODED, VIEW_LITERAL };
+#include "httpsyntax.h"
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (unsigned char)tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+enum view_kind { VIEW_DECODED, VIEW_LITERAL };
 
 /* ---- compiling patterns (startup) ---- */
 
@@ -106,15 +98,15 @@ static long decode(const char *src, size_t len, char *dst, bool keep_slashes, bo
             dst[o++] = (char)c;
             continue;
         }
-        if (i + 2 >= len || hexval((unsigned char)src[i + 1]) < 0 ||
-            hexval((unsigned char)src[i + 2]) < 0) {
+        if (i + 2 >= len || http_hex_value((unsigned char)src[i + 1]) < 0 ||
+            http_hex_value((unsigned char)src[i + 2]) < 0) {
             if (!lenient)
                 return -1;
             dst[o++] = '%';
             continue;
         }
-        unsigned char d = (unsigned char)(hexval((unsigned char)src[i + 1]) * 16 +
-                                          hexval((unsigned char)src[i + 2]));
+        unsigned char d = (unsigned char)(http_hex_value((unsigned char)src[i + 1]) * 16 +
+                                          http_hex_value((unsigned char)src[i + 2]));
         if (d < 0x20 || d == 0x7f)
             return -1;
         if (keep_slashes && (d == '/' || d == '\\')) {

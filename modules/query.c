@@ -5,22 +5,16 @@
 #include <stdbool.h>
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (unsigned char)tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#include "httpsyntax.h"
 
 /* One byte of a name as a query parser decodes it (%XX, '+' as space); advances *i past it. */
 static unsigned char name_byte(const char *s, size_t len, size_t *i)
 {
     unsigned char c = (unsigned char)s[*i];
-    if (c == '%' && *i + 2 < len && hexval((unsigned char)s[*i + 1]) >= 0 &&
-        hexval((unsigned char)s[*i + 2]) >= 0) {
-        c = (unsigned char)(hexval((unsigned char)s[*i + 1]) * 16 +
-                            hexval((unsigned char)s[*i + 2]));
+    if (c == '%' && *i + 2 < len && http_hex_value((unsigned char)s[*i + 1]) >= 0 &&
+        http_hex_value((unsigned char)s[*i + 2]) >= 0) {
+        c = (unsigned char)(http_hex_value((unsigned char)s[*i + 1]) * 16 +
+                            http_hex_value((unsigned char)s[*i + 2]));
         *i += 2;
     } else if (c == '+') {
         c = ' ';

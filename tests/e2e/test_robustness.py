@@ -151,29 +151,29 @@ def test_keep_conn_serves_several_requests(token, role):
                            "i=%d&countryId=C%d" % (i, i))
 
 
+def send_expecting_identity(token, body):
+    """Sends raw request bytes; the answer must be the allow with the token's identity."""
+    sock = fc.connect(token.address)
+    try:
+        sock.sendall(body)
+        assert_allowed(fc.read_response(sock), IDENTITY, "countryId=DE")
+    finally:
+        sock.close()
+
+
 def test_params_split_across_many_records(token):
     data = GOOD_PARAMS
     body = fc.begin_request(1, fc.AUTHORIZER)
     for i in range(0, len(data), 7):  # pair lengths and names split mid-way
         body += fc.encode_record(fc.PARAMS, 1, data[i:i + 7])
     body += fc.encode_record(fc.PARAMS, 1, b"")
-    sock = fc.connect(token.address)
-    try:
-        sock.sendall(body)
-        assert_allowed(fc.read_response(sock), IDENTITY, "countryId=DE")
-    finally:
-        sock.close()
+    send_expecting_identity(token, body)
 
 
 def test_long_form_lengths_for_short_pairs(token):
     body = (fc.begin_request(1, fc.AUTHORIZER) + fc.encode_stream(
         fc.PARAMS, 1, fc.encode_pairs(cgi_params("/protected", GOOD), force_long=True)))
-    sock = fc.connect(token.address)
-    try:
-        sock.sendall(body)
-        assert_allowed(fc.read_response(sock), IDENTITY, "countryId=DE")
-    finally:
-        sock.close()
+    send_expecting_identity(token, body)
 
 
 def test_100kb_authorization_is_never_allowed(token, auth, role):

@@ -56,17 +56,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int hexv(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A simple lenient reading of a piece's name into out (NUL-terminated, truncated safely). */
 static void simple_name(const char *s, size_t len, char *out, size_t outlen)
 {
@@ -74,9 +63,10 @@ static void simple_name(const char *s, size_t len, char *out, size_t outlen)
     bool leading = true;
     for (size_t i = 0; i < len && s[i] != '='; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '%' && i + 2 < len && hexv((unsigned char)s[i + 1]) >= 0 &&
-            hexv((unsigned char)s[i + 2]) >= 0) {
-            c = (unsigned char)(hexv((unsigned char)s[i + 1]) * 16 + hexv((unsigned char)s[i + 2]));
+        if (c == '%' && i + 2 < len && ref_hex((unsigned char)s[i + 1]) >= 0 &&
+            ref_hex((unsigned char)s[i + 2]) >= 0) {
+            c = (unsigned char)(ref_hex((unsigned char)s[i + 1]) * 16 +
+                                ref_hex((unsigned char)s[i + 2]));
             i += 2;
         } else if (c == '+') {
             c = ' ';
