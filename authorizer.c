@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "modules/backend.h"
-#include "modules/config.h"
-#include "modules/glue.h"
-#include "modules/servercheck.h"
-#include "modules/log.h"
-#include "modules/server.h"
+#include "auth/forward.h"
+#include "config/config.h"
+#include "webserver/glue.h"
+#include "webserver/servercheck.h"
+#include "base/log.h"
+#include "daemon/server.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

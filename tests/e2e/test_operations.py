@@ -287,7 +287,7 @@ def test_man_pages_render_without_warnings(tmp_path):
 
 def test_every_setting_is_documented():
     """Every setting the loader accepts is in the README and in authorizer.conf(5)."""
-    src = open(os.path.join(SRC, "modules", "config.c")).read()
+    src = open(os.path.join(SRC, "modules", "config", "config.c")).read()
     names = set()
     for block in re.findall(r"known\[\] = \{(.*?)\};", src, re.S):
         names.update(re.findall(r'"(\w+)"', block))

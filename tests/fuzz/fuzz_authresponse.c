@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "backend_int.h"
-#include "config.h"
+#include "auth/forward.h"
+#include "auth/forward_int.h"
+#include "config/config.h"
 #include "fuzz_common.h"
-#include "httpsyntax.h"
-#include "log.h"
+#include "base/httpsyntax.h"
+#include "base/log.h"
 
 static const char conf_text[] =
     "middlewares = ( { name = \"m\"; type = \"jwt\"; paths = ( \"/\" );\n"

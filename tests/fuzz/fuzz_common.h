@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pathmatch.h"
+#include "http/pathmatch.h"
 
 #define FUZZ_UNUSED __attribute__((unused))
 

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_common.h"
-#include "httpsyntax.h"
-#include "log.h"
+#include "base/httpsyntax.h"
+#include "base/log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "pathmatch.h"
+#include "http/pathmatch.h"
 
 static const char *const fixed_sources[] = {
     "/p", "/p/q", "/api/v1/", "/admin/*", "/users/*/profile", "/files/*.pdf", "/adm*n", "*",

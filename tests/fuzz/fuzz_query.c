@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_common.h"
-#include "log.h"
-#include "query.h"
+#include "base/log.h"
+#include "http/query.h"
 
 static const char conf_text[] =
     "middlewares = ( { name = \"m\"; type = \"jwt\"; paths = ( \"/\" );\n"

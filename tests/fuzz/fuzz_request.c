@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "httpsyntax.h"
-#include "pathmatch.h"
-#include "request.h"
+#include "base/httpsyntax.h"
+#include "http/pathmatch.h"
+#include "http/request.h"
 
 #define MAX_PARAMS 64
 

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "config.h"
-#include "request.h"
+#include "auth/cache.h"
+#include "config/config.h"
+#include "http/request.h"
 #include "unit.h"
 
 static struct config *load(const char *cache_settings)

@@ -1,5 +1,5 @@
 /* test_config.c - loading and validating the configuration. */
-#include "config.h"
+#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "unit.h"
 
 /* ---- helpers ---- */

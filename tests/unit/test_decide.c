@@ -1,13 +1,13 @@
 /* test_decide.c - the decision: status mapping, exports, middleware order, early answers. */
-#include "decide.h"
-#include "decide_int.h"
+#include "core/decide.h"
+#include "core/decide_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "request.h"
-#include "response.h"
+#include "http/request.h"
+#include "core/response.h"
 #include "unit.h"
 
 static const char config_text[] =

@@ -1,5 +1,5 @@
 /* test_httpsyntax.c - the HTTP grammar rules shared by all modules. */
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* test_pathmatch.c - compiling configured paths, normalizing request paths, matching. */
-#include "pathmatch.h"
+#include "http/pathmatch.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* test_query.c - the query string the upstream receives. */
-#include "query.h"
+#include "http/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "unit.h"
 
 /* A config whose one rule has the given `params` group body; the tests use its mappings. */

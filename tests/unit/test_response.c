@@ -1,5 +1,5 @@
 /* test_response.c - decisions written as FastCGI responses, byte for byte. */
-#include "response.h"
+#include "core/response.h"
 
 #include <stdio.h>
 #include <stdlib.h>

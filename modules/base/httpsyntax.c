@@ -1,5 +1,5 @@
 /* httpsyntax.c - see httpsyntax.h. */
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* glue.c - see glue.h. */
-#include "glue.h"
+#include "webserver/glue.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 const char *const glue_servers[] = {"lighttpd", "apache", "nginx", NULL};
 

@@ -4,7 +4,7 @@
 #ifndef AUTHZ_BACKEND_INT_H
 #define AUTHZ_BACKEND_INT_H
 
-#include "backend.h"
+#include "auth/forward.h"
 
 /* Starts capturing an auth response for rule r into res, as backend_call does. */
 void backend_capture_begin(struct backend *b, const struct rule *r, struct auth_result *res);

@@ -1,11 +1,11 @@
 /* query.c - see query.h. */
-#include "query.h"
+#include "http/query.h"
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 /* One byte of a name as a query parser decodes it (%XX, '+' as space); advances *i past it. */
 static unsigned char name_byte(const char *s, size_t len, size_t *i)

@@ -1,10 +1,10 @@
 /* response.c - see response.h. */
-#include "response.h"
+#include "core/response.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 static void puts_sink(response_sink sink, void *ud, const char *s)
 {

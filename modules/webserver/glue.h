@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* The servers glue can be printed for, NULL-terminated. */
 extern const char *const glue_servers[];

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "decide.h"
+#include "core/decide.h"
 
 /* A request started (+1) or finished (-1). */
 void metrics_in_flight(int delta);

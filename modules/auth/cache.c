@@ -1,5 +1,5 @@
 /* cache.c - see cache.h. */
-#include "cache.h"
+#include "auth/cache.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 #define SHARDS 64
 #define NO_VALUE UINT32_MAX

@@ -1,6 +1,6 @@
 /* server.c - see server.h. */
 #include "auto_config.h"
-#include "server.h"
+#include "daemon/server.h"
 
 #include <errno.h>
 #include <fastcgi.h>
@@ -20,13 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "cache.h"
-#include "decide.h"
-#include "log.h"
-#include "metrics.h"
-#include "request.h"
-#include "response.h"
+#include "auth/forward.h"
+#include "auth/cache.h"
+#include "core/decide.h"
+#include "base/log.h"
+#include "daemon/metrics.h"
+#include "http/request.h"
+#include "core/response.h"
 
 struct worker {
     pthread_t thread;

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
-#include "config.h"
-#include "request.h"
+#include "auth/forward.h"
+#include "config/config.h"
+#include "http/request.h"
 
 struct rule;
 struct rule_cache;

@@ -37,7 +37,7 @@
  * is not seen as belonging to the location. Whether the glue matches the authorizer
  * configuration is not checked: compare it with `authorizer --print-glue`.
  */
-#include "servercheck.h"
+#include "webserver/servercheck.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* backend.c - see backend.h. */
-#include "backend.h"
-#include "backend_int.h"
+#include "auth/forward.h"
+#include "auth/forward_int.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "auto_config.h"
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 /* Request headers: forwarded client headers plus the X-Original-* / X-Forwarded-* set. */
 #define MAX_REQUEST_HEADERS (CONFIG_MAX_CLIENT_HEADERS + 10)

@@ -1,6 +1,6 @@
 /* decide.c - see decide.h. */
-#include "decide.h"
-#include "decide_int.h"
+#include "core/decide.h"
+#include "core/decide_int.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
 /* request.c - see request.h. */
-#include "request.h"
+#include "http/request.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 const char *request_param(char *const *envp, const char *name)
 {

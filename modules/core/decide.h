@@ -11,12 +11,12 @@
 
 #include <stddef.h>
 
-#include "backend.h"
-#include "cache.h"
-#include "config.h"
-#include "pathmatch.h"
-#include "query.h"
-#include "request.h"
+#include "auth/forward.h"
+#include "auth/cache.h"
+#include "config/config.h"
+#include "http/pathmatch.h"
+#include "http/query.h"
+#include "http/request.h"
 
 struct export_var {
     const char *name; /* target header name, e.g. "X-Auth-UserId" */

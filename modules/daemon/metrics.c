@@ -1,5 +1,5 @@
 /* metrics.c - see metrics.h. */
-#include "metrics.h"
+#include "daemon/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -12,9 +12,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "log.h"
-#include "server.h"
+#include "auth/cache.h"
+#include "base/log.h"
+#include "daemon/server.h"
 
 static const char *const outcomes[] = {"allowed", "unprotected", "denied", "bad_request", "error"};
 enum {

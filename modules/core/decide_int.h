@@ -4,7 +4,7 @@
 #ifndef AUTHZ_DECIDE_INT_H
 #define AUTHZ_DECIDE_INT_H
 
-#include "decide.h"
+#include "core/decide.h"
 
 /* The first middleware (in configuration order) with a path matching any view, or NULL. */
 const struct middleware *decide_find_middleware(const struct config *cfg,

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "decide.h"
+#include "core/decide.h"
 
 typedef void (*response_sink)(void *ud, const char *data, size_t len);
 

@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "request.h"
+#include "config/config.h"
+#include "http/request.h"
 
 #define BACKEND_MAX_CLIENT_VALUE 16384 /* one forwarded client header value */
 #define BACKEND_MAX_HEADERS 100        /* header lines in one auth response */

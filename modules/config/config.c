@@ -1,5 +1,5 @@
 /* config.c - see config.h. */
-#include "config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "httpsyntax.h"
-#include "log.h"
+#include "auth/cache.h"
+#include "base/httpsyntax.h"
+#include "base/log.h"
 
 #define DEFAULT_WORKERS 16
 #define DEFAULT_TIMEOUT_MS 5000

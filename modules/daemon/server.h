@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Seconds a FastCGI connection may stall while the authorizer reads or writes it. */
 #define SERVER_IO_TIMEOUT_S 10

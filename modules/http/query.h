@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Largest rewritten query; a larger one is an error (500), never a silent truncation. */
 #define QUERY_MAX_OUT 65536

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pathmatch.h"
+#include "http/pathmatch.h"
 
 /* Upper bounds that keep per-request work and buffers bounded. */
 #define CONFIG_MAX_WORKERS 256

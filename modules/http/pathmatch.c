@@ -1,11 +1,11 @@
 /* pathmatch.c - see pathmatch.h. */
-#include "pathmatch.h"
+#include "http/pathmatch.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "httpsyntax.h"
+#include "base/httpsyntax.h"
 
 enum view_kind { VIEW_DECODED, VIEW_LITERAL };
 
