@@ -1,28 +1,39 @@
 /*
- * authorizer.c - fcgi-authorizer's entry point: options, configuration, listening socket,
- * then the workers until a signal says stop.
+ * authorizer.c - fcgi-authorizer's entry point: reads the options and runs one mode.
+ *
+ *   serve (default)   the FastCGI daemon (daemon/lifecycle.h)
+ *   -t                check the configuration
+ *   --print-glue      the web-server glue for a configuration (webserver/)
+ *   --check-server    a web server's configuration checked for fail-open traps (webserver/)
  */
 #include "auto_config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "auth/forward.h"
 #include "config/config.h"
+#include "daemon/lifecycle.h"
+#include "daemon/signals.h"
 #include "webserver/glue.h"
 #include "webserver/servercheck.h"
-#include "base/log.h"
-#include "daemon/server.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
+
+enum mode { MODE_SERVE, MODE_TEST, MODE_PRINT_GLUE, MODE_CHECK_SERVER };
+
+struct options {
+    enum mode mode;
+    const char *file;   /* -c */
+    const char *server; /* --print-glue / --check-server */
+    int nargs;          /* operands after the options */
+    char **args;
+};
 
 static void usage(FILE *out)
 {
@@ -54,32 +65,9 @@ static const char *config_path(const char *option)
     return SYSCONFDIR "/authorizer.conf";
 }
 
-/* --check-server SERVER FILE: 0 clean, 1 problems found, 2 usage or input errors. */
-static int check_server_config(const char *server, int nargs, char **args)
+/* Fills o from argv; returns -1 to exit 0 (help, version), 2 on a usage error, else 0. */
+static int parse_options(int argc, char **argv, struct options *o)
 {
-    if (nargs != 1) {
-        usage(stderr);
-        return 2;
-    }
-    const char *name = args[0];
-    FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
-    if (!in) {
-        fprintf(stderr, "authorizer: %s: %s\n", name, strerror(errno));
-        return 2;
-    }
-    int problems = servercheck_run(server, in, strcmp(name, "-") == 0 ? "stdin" : name, stdout);
-    if (in != stdin)
-        fclose(in);
-    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
-}
-
-int main(int argc, char **argv)
-{
-    const char *file = NULL;
-    const char *glue = NULL;
-    const char *check_server = NULL;
-    int check_only = 0;
-    int opt;
     static const struct option long_options[] = {
         {"print-glue", required_argument, NULL, 'G'},
         {"check-server", required_argument, NULL, 'S'},
@@ -87,90 +75,121 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    bool test = false;
+    const char *glue = NULL, *check = NULL;
+    int opt;
     while ((opt = getopt_long(argc, argv, "c:thV", long_options, NULL)) != -1) {
         switch (opt) {
         case 'G':
             glue = optarg;
             break;
         case 'S':
-            check_server = optarg;
+            check = optarg;
             break;
         case 'c':
-            file = optarg;
+            o->file = optarg;
             break;
         case 't':
-            check_only = 1;
+            test = true;
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return -1;
         case 'V':
             printf("authorizer (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-            return 0;
+            return -1;
         default:
             usage(stderr);
             return 2;
         }
     }
-    if (check_server)
-        return check_server_config(check_server, argc - optind, argv + optind);
-
-    /* Signals wait until the workers serve: a reload or stop during startup is not lost,
-     * and a SIGHUP that arrives early does not kill the process. */
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    if (optind < argc) {
+    /* One mode: --check-server before --print-glue before -t. */
+    o->mode = check ? MODE_CHECK_SERVER : glue ? MODE_PRINT_GLUE : test ? MODE_TEST : MODE_SERVE;
+    o->server = check ? check : glue;
+    o->nargs = argc - optind;
+    o->args = argv + optind;
+    if (o->mode != MODE_CHECK_SERVER && o->nargs > 0) {
         usage(stderr);
         return 2;
     }
+    return 0;
+}
 
-    file = config_path(file);
+/* --check-server SERVER FILE: 0 clean, 1 problems found, 2 usage or input errors. */
+static int run_check_server(const struct options *o)
+{
+    if (o->nargs != 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = o->args[0];
+    bool from_stdin = strcmp(name, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(name, "r");
+    if (!in) {
+        fprintf(stderr, "authorizer: %s: %s\n", name, strerror(errno));
+        return 2;
+    }
+    int problems = servercheck_run(o->server, in, from_stdin ? "stdin" : name, stdout);
+    if (!from_stdin)
+        fclose(in);
+    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
+}
+
+static struct config *load_or_report(const char *file)
+{
     struct config *cfg = NULL;
     char err[1024];
     if (config_load(file, &cfg, err, sizeof(err))) {
         fprintf(stderr, "authorizer: %s\n", err);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* --print-glue SERVER: the glue for this configuration's identity headers. */
+static int run_print_glue(const struct options *o)
+{
+    struct config *cfg = load_or_report(config_path(o->file));
+    if (!cfg)
         return 1;
-    }
-    if (glue) {
-        int bad = glue_print(stdout, glue, cfg);
-        config_free(cfg);
-        if (bad)
-            fprintf(stderr,
-                    "authorizer: --print-glue: unknown server '%s' (lighttpd, apache, nginx)\n",
-                    glue);
-        return bad ? 2 : 0;
-    }
-    if (check_only) {
-        printf("authorizer: %s: configuration OK (%zu middlewares)\n", file, cfg->nmiddlewares);
-        config_free(cfg);
-        return 0;
-    }
-    log_set_level((enum log_level)cfg->log_level);
-    log_set_target((enum log_target)cfg->log_target);
-
-    int rc = 1;
-    int fd = server_open_listener(cfg, err, sizeof(err));
-    if (fd < 0) {
-        log_error("%s: %s", file, err);
-        goto end;
-    }
-
-    const char *msg = backend_global_init();
-    if (msg) {
-        log_error("%s", msg);
-        goto end;
-    }
-    rc = server_run(cfg, file, fd);
-    cfg = NULL; /* server_run owns and frees it (it may have been reloaded) */
-    backend_global_cleanup();
-end:
-    if (fd > 0)
-        close(fd);
+    int bad = glue_print(stdout, o->server, cfg);
     config_free(cfg);
-    return rc;
+    if (bad)
+        fprintf(stderr, "authorizer: --print-glue: unknown server '%s' (lighttpd, apache, nginx)\n",
+                o->server);
+    return bad ? 2 : 0;
+}
+
+/* -t: the configuration checked as a start or reload would check it; nothing is allocated
+ * beyond the configuration itself. */
+static int run_test(const struct options *o)
+{
+    const char *file = config_path(o->file);
+    struct config *cfg = load_or_report(file);
+    if (!cfg)
+        return 1;
+    printf("authorizer: %s: configuration OK (%zu middlewares)\n", file, cfg->nmiddlewares);
+    config_free(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Before anything else: a reload or stop during startup is not lost, and an early
+     * SIGHUP does not kill the process. */
+    signals_block();
+    struct options o = {.mode = MODE_SERVE};
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    switch (o.mode) {
+    case MODE_CHECK_SERVER:
+        return run_check_server(&o);
+    case MODE_PRINT_GLUE:
+        return run_print_glue(&o);
+    case MODE_TEST:
+        return run_test(&o);
+    default:
+        return daemon_serve(config_path(o.file));
+    }
 }

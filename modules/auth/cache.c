@@ -10,13 +10,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/httpsyntax.h"
 
 #define SHARDS 64
 #define NO_VALUE UINT32_MAX
 
 /* Room to unpack one cached answer: every wanted value at its largest, and a denial body. */
-#define SCRATCH_SPACE (CONFIG_MAX_WANTED * (HTTP_MAX_VALUE + 1) + BACKEND_MAX_BODY_KEPT)
+#define SCRATCH_SPACE                                                                              \
+    (sizeof(int32_t) + (CONFIG_MAX_WANTED + 1) * (sizeof(uint32_t) + HTTP_MAX_VALUE + 1) +         \
+     AUTH_MAX_BODY_KEPT)
 
 struct entry {
     struct cache_key key;
@@ -46,7 +49,8 @@ struct cache {
 
 struct cache_scratch {
     EVP_MD_CTX *md;
-    unsigned char buf[SCRATCH_SPACE];
+    unsigned char buf[SCRATCH_SPACE]; /* an answer unpacked from the cache */
+    char pack[SCRATCH_SPACE];         /* an answer being packed into it */
 };
 
 static _Atomic uint64_t stat_hits, stat_misses, stat_evictions, stat_entries;
@@ -94,19 +98,25 @@ struct cache *cache_new(const struct rule_cache *settings)
     size_t nbuckets = 16;
     while (nbuckets < per_shard)
         nbuckets <<= 1;
+    /* Waits are bounded on the monotonic clock, as TTLs are: a clock step must not stretch them. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     for (size_t i = 0; i < SHARDS; i++) {
         struct shard *sh = &c->shards[i];
         pthread_mutex_init(&sh->lock, NULL);
-        pthread_cond_init(&sh->answered, NULL);
+        pthread_cond_init(&sh->answered, &attr);
         sh->capacity = per_shard;
         sh->nbuckets = nbuckets;
         sh->buckets = calloc(nbuckets, sizeof(*sh->buckets));
         sh->ring = calloc(per_shard, sizeof(*sh->ring));
         if (!sh->buckets || !sh->ring) {
+            pthread_condattr_destroy(&attr);
             cache_free(c);
             return NULL;
         }
     }
+    pthread_condattr_destroy(&attr);
     return c;
 }
 
@@ -246,36 +256,31 @@ static bool insert_pending(struct cache *c, struct shard *sh, const struct cache
 
 /*
  * Layout: status, then for each wanted header a length (NO_VALUE if absent) and its bytes,
- * then the body's length and bytes (kept for denials only).
+ * then the body's length and bytes (kept for denials only). Packed in the leader's scratch
+ * space, then copied into a blob of its own size.
  */
-static unsigned char *pack(const struct rule *r, const struct auth_result *res, size_t *len)
+static unsigned char *pack(const struct rule *r, const struct auth_result *res,
+                           struct cache_scratch *s, size_t *len)
 {
-    bool denial = res->status == 401 || res->status == 403;
-    size_t size = sizeof(int32_t) + sizeof(uint32_t) * (r->nwanted + 1);
-    for (size_t i = 0; i < r->nwanted; i++)
-        size += res->values[i] ? strlen(res->values[i]) : 0;
-    size += denial ? res->body_len : 0;
-    unsigned char *blob = malloc(size), *p = blob;
-    if (!blob)
-        return NULL;
+    struct buf b;
+    buf_init(&b, s->pack, sizeof(s->pack));
     int32_t status = res->status;
-    memcpy(p, &status, sizeof(status));
-    p += sizeof(status);
+    buf_add(&b, &status, sizeof(status));
     for (size_t i = 0; i < r->nwanted; i++) {
         uint32_t l = res->values[i] ? (uint32_t)strlen(res->values[i]) : NO_VALUE;
-        memcpy(p, &l, sizeof(l));
-        p += sizeof(l);
-        if (res->values[i]) {
-            memcpy(p, res->values[i], l);
-            p += l;
-        }
+        buf_add(&b, &l, sizeof(l));
+        if (res->values[i])
+            buf_add(&b, res->values[i], l);
     }
+    bool denial = outcome_of_auth_status(res->status) == OUTCOME_DENIED;
     uint32_t bl = denial ? (uint32_t)res->body_len : 0;
-    memcpy(p, &bl, sizeof(bl));
-    p += sizeof(bl);
-    if (bl)
-        memcpy(p, res->body, bl);
-    *len = size;
+    buf_add(&b, &bl, sizeof(bl));
+    buf_add(&b, res->body, bl);
+    unsigned char *blob = buf_ok(&b) ? malloc(b.len) : NULL;
+    if (blob) {
+        memcpy(blob, b.data, b.len);
+        *len = b.len;
+    }
     return blob;
 }
 
@@ -309,15 +314,21 @@ static void unpack(const struct rule *r, const unsigned char *p, struct cache_sc
 }
 
 /* How long an answer may be kept, in ms; 0: not at all. */
-static long lifetime(const struct rule *r, enum backend_status bs, const struct auth_result *res)
+static long lifetime(const struct rule *r, enum auth_status st, const struct auth_result *res)
 {
-    if (bs != BACKEND_OK)
+    if (st != AUTH_OK)
         return 0;
     long ttl = 0;
-    if (res->status >= 200 && res->status <= 299)
+    switch (outcome_of_auth_status(res->status)) {
+    case OUTCOME_ALLOWED:
         ttl = r->cache.ttl_ms;
-    else if (res->status == 401 || res->status == 403)
+        break;
+    case OUTCOME_DENIED:
         ttl = r->cache.negative_ttl_ms;
+        break;
+    default:
+        return 0; /* errors are never cached */
+    }
     const char *cc = res->values[WANTED_CACHE_CONTROL];
     while (ttl > 0 && cc && *cc) {
         while (*cc == ' ' || *cc == ',')
@@ -344,7 +355,7 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
 {
     struct shard *sh = shard_of(c, k);
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += wait_ms / 1000;
     deadline.tv_nsec += (wait_ms % 1000) * 1000000;
     if (deadline.tv_nsec >= 1000000000) {
@@ -362,14 +373,14 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
             bool leader = !waited && insert_pending(c, sh, k);
             pthread_mutex_unlock(&sh->lock);
             atomic_fetch_add(&stat_misses, 1);
-            return leader ? CACHE_LEADER : CACHE_MISS;
+            return leader ? LOOKUP_LEADER : LOOKUP_MISS;
         }
         if (e->status == 0) {
             /* Another worker is asking the service for this very key: wait for its answer. */
             if (pthread_cond_timedwait(&sh->answered, &sh->lock, &deadline) == ETIMEDOUT) {
                 pthread_mutex_unlock(&sh->lock);
                 atomic_fetch_add(&stat_misses, 1);
-                return CACHE_MISS;
+                return LOOKUP_MISS;
             }
             waited = true;
             continue;
@@ -379,7 +390,7 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
             unpack(r, e->blob, s, res);
             pthread_mutex_unlock(&sh->lock);
             atomic_fetch_add(&stat_hits, 1);
-            return CACHE_HIT;
+            return LOOKUP_HIT;
         }
         /* Expired: this worker asks again, and others wait for it. */
         free(e->blob);
@@ -387,17 +398,17 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
         e->status = 0;
         pthread_mutex_unlock(&sh->lock);
         atomic_fetch_add(&stat_misses, 1);
-        return CACHE_LEADER;
+        return LOOKUP_LEADER;
     }
 }
 
 void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
-                enum backend_status bs, const struct auth_result *res)
+                struct cache_scratch *s, enum auth_status st, const struct auth_result *res)
 {
     struct shard *sh = shard_of(c, k);
-    long ttl = lifetime(r, bs, res);
+    long ttl = lifetime(r, st, res);
     size_t len = 0;
-    unsigned char *blob = ttl > 0 ? pack(r, res, &len) : NULL;
+    unsigned char *blob = ttl > 0 ? pack(r, res, s, &len) : NULL;
 
     pthread_mutex_lock(&sh->lock);
     struct entry *e = find(sh, k);

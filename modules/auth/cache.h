@@ -20,12 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth/forward.h"
 #include "config/config.h"
+#include "core/policy.h"
 #include "http/request.h"
 
-struct rule;
-struct rule_cache;
 struct cache;
 
 struct cache_key {
@@ -37,7 +35,8 @@ struct cache_scratch;
 struct cache_scratch *cache_scratch_new(void);
 void cache_scratch_free(struct cache_scratch *s);
 
-/* A cache for these settings (config.h's struct rule_cache), or NULL if out of memory. */
+/* A cache for these settings (config.h's struct rule_cache), or NULL if out of memory. Its
+ * index is allocated here, at once: lookups never grow it. */
 struct cache *cache_new(const struct rule_cache *settings);
 void cache_free(struct cache *c);
 
@@ -46,9 +45,9 @@ void cache_key_build(const struct rule *r, const struct request_view *req, struc
                      struct cache_key *k);
 
 enum cache_lookup {
-    CACHE_HIT,    /* res holds the cached answer (valid until the next lookup with s) */
-    CACHE_LEADER, /* not cached: ask the service, then call cache_fill with the key */
-    CACHE_MISS,   /* not cached and another answer is pending too long: ask, do not fill */
+    LOOKUP_HIT,    /* res holds the cached answer (valid until the next lookup with s) */
+    LOOKUP_LEADER, /* not cached: ask the service, then call cache_fill with the key */
+    LOOKUP_MISS,   /* not cached and another answer is pending too long: ask, do not fill */
 };
 
 /*
@@ -58,9 +57,10 @@ enum cache_lookup {
 enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const struct cache_key *k,
                                struct cache_scratch *s, struct auth_result *res, long wait_ms);
 
-/* Stores the leader's answer (if cacheable) and wakes the workers waiting for it. */
+/* Stores the leader's answer (if cacheable; s is the leader's scratch space) and wakes the
+ * workers waiting for it. */
 void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
-                enum backend_status bs, const struct auth_result *res);
+                struct cache_scratch *s, enum auth_status st, const struct auth_result *res);
 
 /* Totals over all caches, for metrics and the log. */
 struct cache_stats {

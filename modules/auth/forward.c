@@ -1,4 +1,6 @@
-/* backend.c - see backend.h. */
+/* forward.c - see forward.h. */
+#include "auto_config.h"
+
 #include "auth/forward.h"
 #include "auth/forward_int.h"
 
@@ -9,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auto_config.h"
+#include "auth/worker.h"
+#include "base/buf.h"
 #include "base/httpsyntax.h"
 
 /* Request headers: forwarded client headers plus the X-Original-* / X-Forwarded-* set. */
@@ -17,15 +20,16 @@
 #define REQUEST_HEADER_SPACE (64 * 1024)
 #define VALUE_SPACE (64 * 1024)
 
-struct backend {
+struct forward_client {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
     char errdetail[CURL_ERROR_SIZE + 96];
 
     /* Request headers live in these nodes and this buffer; libcurl only reads them. */
     struct curl_slist nodes[MAX_REQUEST_HEADERS];
-    char reqbuf[REQUEST_HEADER_SPACE];
-    size_t reqlen;
+    size_t nnodes;
+    char reqmem[REQUEST_HEADER_SPACE];
+    struct buf req;
 
     /* Response capture, reset at every status line (1xx responses come before the final). */
     const struct rule *rule;
@@ -35,10 +39,10 @@ struct backend {
     bool seen[CONFIG_MAX_WANTED];
     size_t nlines;
     const char *refusal;
-    const char *refusal_cause;
+    enum cause refusal_cause;
     char values[VALUE_SPACE];
     size_t vlen;
-    char body[BACKEND_MAX_BODY_KEPT];
+    char body[AUTH_MAX_BODY_KEPT];
     size_t body_total;
 };
 
@@ -59,7 +63,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud)
     pthread_mutex_unlock(&share_locks[data]);
 }
 
-const char *backend_global_init(void)
+const char *forward_global_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return "curl_global_init failed";
@@ -75,7 +79,7 @@ const char *backend_global_init(void)
     return NULL;
 }
 
-void backend_global_cleanup(void)
+void forward_global_cleanup(void)
 {
     if (share)
         curl_share_cleanup(share);
@@ -87,7 +91,7 @@ void backend_global_cleanup(void)
 
 /* ---- response capture ---- */
 
-static void reset_capture(struct backend *b)
+static void reset_capture(struct forward_client *b)
 {
     memset(b->res->values, 0, sizeof(b->res->values));
     memset(b->seen, 0, sizeof(b->seen));
@@ -97,7 +101,7 @@ static void reset_capture(struct backend *b)
     b->in_body = false;
 }
 
-static size_t refuse(struct backend *b, const char *why, const char *cause)
+static size_t refuse(struct forward_client *b, const char *why, enum cause cause)
 {
     if (!b->refusal) {
         b->refusal = why;
@@ -106,7 +110,7 @@ static size_t refuse(struct backend *b, const char *why, const char *cause)
     return 0; /* makes libcurl abort the transfer */
 }
 
-static void keep_value(struct backend *b, size_t idx, const char *v, size_t vlen)
+static void keep_value(struct forward_client *b, size_t idx, const char *v, size_t vlen)
 {
     b->seen[idx] = true; /* first value counts, even if it is dropped */
     if (!http_value_is_safe(v, vlen) || b->vlen + vlen + 1 > sizeof(b->values)) {
@@ -122,10 +126,10 @@ static void keep_value(struct backend *b, size_t idx, const char *v, size_t vlen
 
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 {
-    struct backend *b = ud;
+    struct forward_client *b = ud;
     size_t total = size * n, len = total;
-    if (len > BACKEND_MAX_HEADER_LINE)
-        return refuse(b, "auth response header line too long", "too_large");
+    if (len > FORWARD_MAX_HEADER_LINE)
+        return refuse(b, "auth response header line too long", CAUSE_TOO_LARGE);
     if (len >= 2 && buf[len - 2] == '\r' && buf[len - 1] == '\n')
         len -= 2;
     else if (len >= 1 && buf[len - 1] == '\n')
@@ -140,13 +144,13 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     }
     if (b->in_body)
         return total; /* trailers never count: the auth request is decided on headers */
-    if (++b->nlines > BACKEND_MAX_HEADERS)
-        return refuse(b, "too many auth response headers", "too_large");
+    if (++b->nlines > FORWARD_MAX_HEADERS)
+        return refuse(b, "too many auth response headers", CAUSE_TOO_LARGE);
     if (buf[0] == ' ' || buf[0] == '\t')
-        return refuse(b, "auth response uses obsolete header line folding", "malformed");
+        return refuse(b, "auth response uses obsolete header line folding", CAUSE_MALFORMED);
     const char *colon = memchr(buf, ':', len);
     if (!colon || !http_is_token(buf, (size_t)(colon - buf)))
-        return refuse(b, "malformed auth response header", "malformed");
+        return refuse(b, "malformed auth response header", CAUSE_MALFORMED);
     size_t nlen = (size_t)(colon - buf);
     const char *v = colon + 1, *end = buf + len;
     while (v < end && (*v == ' ' || *v == '\t'))
@@ -163,30 +167,30 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 
 static size_t on_body(char *buf, size_t size, size_t n, void *ud)
 {
-    struct backend *b = ud;
+    struct forward_client *b = ud;
     size_t len = size * n;
     if (b->body_total < sizeof(b->body)) {
         size_t room = sizeof(b->body) - b->body_total;
         memcpy(b->body + b->body_total, buf, len < room ? len : room);
     }
     b->body_total += len;
-    if (b->body_total > BACKEND_MAX_BODY)
-        return refuse(b, "auth response body too large", "too_large");
+    if (b->body_total > FORWARD_MAX_BODY)
+        return refuse(b, "auth response body too large", CAUSE_TOO_LARGE);
     return len;
 }
 
-void backend_capture_begin(struct backend *b, const struct rule *r, struct auth_result *res)
+void forward_capture_begin(struct forward_client *b, const struct rule *r, struct auth_result *res)
 {
     memset(res, 0, sizeof(*res));
     b->rule = r;
     b->res = res;
     b->refusal = NULL;
-    b->refusal_cause = NULL;
+    b->refusal_cause = CAUSE_NONE;
     b->body_total = 0;
     reset_capture(b);
 }
 
-const char *backend_capture_line(struct backend *b, char *line, size_t len)
+const char *forward_capture_line(struct forward_client *b, char *line, size_t len)
 {
     on_header(line, 1, len, b);
     return b->refusal;
@@ -194,35 +198,52 @@ const char *backend_capture_line(struct backend *b, char *line, size_t len)
 
 /* ---- lifecycle ---- */
 
-struct backend *backend_new(void)
+/* The options every call relies on for its safety: a client without them is not made. */
+static const char *set_fixed_options(struct forward_client *b)
 {
-    struct backend *b = calloc(1, sizeof(*b));
-    if (!b)
-        return NULL;
-    b->curl = curl_easy_init();
-    if (!b->curl) {
+    CURL *c = b->curl;
+    if (curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, b->errbuf) != CURLE_OK)
+        return "libcurl refused NOSIGNAL or ERRORBUFFER";
+    if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
+        return "libcurl refused to limit the protocols to http and https";
+    if (curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK)
+        return "libcurl refused to stop following redirects";
+    if (curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK) /* never one from the environment */
+        return "libcurl refused to ignore proxies";
+    if (curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "fcgi-authorizer/" PACKAGE_VERSION) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, b) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, b) != CURLE_OK)
+        return "libcurl refused the request or callback options";
+    /* Speed only: a libcurl without it still answers correctly. */
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    if (share && curl_easy_setopt(c, CURLOPT_SHARE, share) != CURLE_OK)
+        return "libcurl refused the shared DNS and TLS session caches";
+    return NULL;
+}
+
+struct forward_client *forward_client_new(char *err, size_t errlen)
+{
+    struct forward_client *b = calloc(1, sizeof(*b));
+    if (!b || !(b->curl = curl_easy_init())) {
         free(b);
+        snprintf(err, errlen, "cannot create a libcurl handle");
         return NULL;
     }
-    CURL *c = b->curl;
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, b->errbuf);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never a proxy from the environment */
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "fcgi-authorizer/" PACKAGE_VERSION);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, b);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    if (share)
-        curl_easy_setopt(c, CURLOPT_SHARE, share);
+    buf_init(&b->req, b->reqmem, sizeof(b->reqmem));
+    const char *why = set_fixed_options(b);
+    if (why) {
+        snprintf(err, errlen, "%s", why);
+        forward_client_free(b);
+        return NULL;
+    }
     return b;
 }
 
-void backend_free(struct backend *b)
+void forward_client_free(struct forward_client *b)
 {
     if (!b)
         return;
@@ -232,118 +253,125 @@ void backend_free(struct backend *b)
 
 /* ---- the request ---- */
 
-/* Appends "Name: value" as the next request header. */
-static bool add_header(struct backend *b, size_t *count, const char *name, const char *v1,
-                       const char *v2)
+/* Appends "Name: " and the NULL-terminated value parts as the next request header. */
+static bool add_header_parts(struct forward_client *b, const char *name, const char *const *parts)
 {
-    size_t nlen = strlen(name), l1 = strlen(v1), l2 = v2 ? strlen(v2) : 0;
-    size_t need = nlen + 2 + l1 + l2 + 1;
-    if (*count >= MAX_REQUEST_HEADERS || b->reqlen + need > sizeof(b->reqbuf))
+    if (b->nnodes >= MAX_REQUEST_HEADERS)
         return false;
-    char *dst = b->reqbuf + b->reqlen;
-    memcpy(dst, name, nlen);
-    memcpy(dst + nlen, ": ", 2);
-    memcpy(dst + nlen + 2, v1, l1);
-    if (l2)
-        memcpy(dst + nlen + 2 + l1, v2, l2);
-    dst[need - 1] = '\0';
-    b->reqlen += need;
-    struct curl_slist *node = &b->nodes[*count];
-    node->data = dst;
+    size_t start = b->req.len;
+    buf_adds(&b->req, name);
+    buf_add(&b->req, ": ", 2);
+    for (; *parts; parts++)
+        buf_adds(&b->req, *parts);
+    /* Each header is its own C string: the NUL after it belongs to it. */
+    if (!buf_addc(&b->req, '\0'))
+        return false;
+    struct curl_slist *node = &b->nodes[b->nnodes];
+    node->data = b->req.data + start;
     node->next = NULL;
-    if (*count > 0)
-        b->nodes[*count - 1].next = node;
-    (*count)++;
+    if (b->nnodes > 0)
+        b->nodes[b->nnodes - 1].next = node;
+    b->nnodes++;
     return true;
 }
 
-static enum backend_status build_headers(struct backend *b, const struct rule *r,
-                                         const struct request_view *req, const char **why)
+static bool add_header(struct forward_client *b, const char *name, const char *value)
 {
-    size_t count = 0;
-    b->reqlen = 0;
+    return add_header_parts(b, name, (const char *const[]){value, NULL});
+}
+
+static enum auth_status build_headers(struct forward_client *b, const struct rule *r,
+                                      const struct request_view *req, const char **why)
+{
+    b->nnodes = 0;
+    buf_reset(&b->req);
     for (size_t i = 0; i < r->nforward; i++) {
         const char *v = request_param(req->envp, r->forward[i].cgi);
         if (!v)
             continue;
         size_t vlen = strlen(v);
-        if (vlen > BACKEND_MAX_CLIENT_VALUE || !http_value_is_clean(v, vlen)) {
+        if (vlen > FORWARD_MAX_CLIENT_VALUE || !http_value_is_clean(v, vlen)) {
             *why = "client header too long or with control characters";
-            return BACKEND_BAD_REQUEST;
+            return AUTH_BAD_REQUEST;
         }
-        if (!add_header(b, &count, r->forward[i].name, v, NULL)) {
+        if (!add_header(b, r->forward[i].name, v)) {
             *why = "client headers too large";
-            return BACKEND_BAD_REQUEST;
+            return AUTH_BAD_REQUEST;
         }
     }
     /* A request target that is already absolute is its own URL. */
+    const char *const url[] = {req->scheme, "://", req->host, req->request_uri, NULL};
     bool absolute = req->request_uri[0] != '/';
-    char url_prefix[1024];
-    snprintf(url_prefix, sizeof(url_prefix), "%s://%s", req->scheme, req->host);
-    if (!add_header(b, &count, "X-Original-URI", req->request_uri, NULL) ||
-        !add_header(b, &count, "X-Original-Method", req->method, NULL) ||
-        !add_header(b, &count, "X-Original-URL", absolute ? "" : url_prefix, req->request_uri) ||
-        !add_header(b, &count, "X-Forwarded-Method", req->method, NULL) ||
-        !add_header(b, &count, "X-Forwarded-Proto", req->scheme, NULL) ||
-        !add_header(b, &count, "X-Forwarded-Host", req->host, NULL) ||
-        !add_header(b, &count, "X-Forwarded-Uri", req->request_uri, NULL) ||
-        (*req->remote_addr && !add_header(b, &count, "X-Forwarded-For", req->remote_addr, NULL))) {
+    if (!add_header(b, "X-Original-URI", req->request_uri) ||
+        !add_header(b, "X-Original-Method", req->method) ||
+        !add_header_parts(b, "X-Original-URL", absolute ? url + 3 : url) ||
+        !add_header(b, "X-Forwarded-Method", req->method) ||
+        !add_header(b, "X-Forwarded-Proto", req->scheme) ||
+        !add_header(b, "X-Forwarded-Host", req->host) ||
+        !add_header(b, "X-Forwarded-Uri", req->request_uri) ||
+        (*req->remote_addr && !add_header(b, "X-Forwarded-For", req->remote_addr))) {
         *why = "request too large to forward";
-        return BACKEND_BAD_REQUEST;
+        return AUTH_BAD_REQUEST;
     }
     curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, &b->nodes[0]);
-    return BACKEND_OK;
+    return AUTH_OK;
 }
 
-static void set_rule_options(CURL *c, const struct rule *r)
+/* The rule's options; false if libcurl refused one (the call then fails closed). */
+static bool set_rule_options(CURL *c, const struct rule *r)
 {
-    curl_easy_setopt(c, CURLOPT_URL, r->url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
-    curl_easy_setopt(c, CURLOPT_CAINFO, r->tls_ca_file);
-    curl_easy_setopt(c, CURLOPT_SSLCERT, r->tls_client_cert);
-    curl_easy_setopt(c, CURLOPT_SSLKEY, r->tls_client_key);
+    return curl_easy_setopt(c, CURLOPT_URL, r->url) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_CAINFO, r->tls_ca_file) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_SSLCERT, r->tls_client_cert) == CURLE_OK &&
+           curl_easy_setopt(c, CURLOPT_SSLKEY, r->tls_client_key) == CURLE_OK;
 }
 
-static const char *failure_cause(CURLcode rc)
+static enum cause failure_cause(CURLcode rc)
 {
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-        return "connect";
+        return CAUSE_CONNECT;
     case CURLE_OPERATION_TIMEDOUT:
-        return "timeout";
+        return CAUSE_TIMEOUT;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-        return "tls";
+        return CAUSE_TLS;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
-        return "malformed";
+        return CAUSE_MALFORMED;
     case CURLE_FILESIZE_EXCEEDED:
-        return "too_large";
+        return CAUSE_TOO_LARGE;
     default:
-        return "transport"; /* reset, closed early, receive errors */
+        return CAUSE_TRANSPORT; /* reset, closed early, receive errors */
     }
 }
 
-enum backend_status backend_call(struct backend *b, const struct rule *r,
-                                 const struct request_view *req, struct auth_result *res)
+enum auth_status forward_call(struct forward_client *b, const struct rule *r,
+                              const struct request_view *req, struct auth_result *res)
 {
-    backend_capture_begin(b, r, res);
+    forward_capture_begin(b, r, res);
     b->errbuf[0] = '\0';
 
     const char *why = NULL;
-    if (build_headers(b, r, req, &why) != BACKEND_OK) {
+    if (build_headers(b, r, req, &why) != AUTH_OK) {
         res->error = why;
-        return BACKEND_BAD_REQUEST;
+        return AUTH_BAD_REQUEST;
     }
     if (b->rule_id != r->id) { /* libcurl copies each string option: set them once */
-        set_rule_options(b->curl, r);
+        if (!set_rule_options(b->curl, r)) {
+            b->rule_id = 0;
+            res->error = "libcurl refused the rule's URL, timeout or TLS options";
+            res->cause = CAUSE_TLS;
+            return AUTH_FAILED;
+        }
         b->rule_id = r->id;
     }
 
@@ -356,7 +384,7 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
     if (b->refusal) {
         res->error = b->refusal;
         res->cause = b->refusal_cause;
-        return BACKEND_FAILED;
+        return AUTH_FAILED;
     }
     if (rc != CURLE_OK) {
         /* The final error first: libcurl keeps the message of the first failure of a
@@ -368,15 +396,46 @@ enum backend_status backend_call(struct backend *b, const struct rule *r,
             snprintf(b->errdetail, sizeof(b->errdetail), "%s", curl_easy_strerror(rc));
         res->error = b->errdetail;
         res->cause = failure_cause(rc);
-        return BACKEND_FAILED;
+        return AUTH_FAILED;
     }
     long status = 0;
     curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 100 || status > 999) {
         res->error = "auth response without a valid status";
-        res->cause = "malformed";
-        return BACKEND_FAILED;
+        res->cause = CAUSE_MALFORMED;
+        return AUTH_FAILED;
     }
     res->status = (int)status;
-    return BACKEND_OK;
+    return AUTH_OK;
+}
+
+/* ---- the authenticator ---- */
+
+struct forward_authenticator {
+    struct authenticator base; /* first: the interface's pointer is this one's */
+    const struct rule *rule;
+};
+
+static enum auth_status forward_ask(const struct authenticator *self, struct auth_worker *w,
+                                    const struct request_view *req, struct auth_result *res,
+                                    enum cache_state *cache)
+{
+    const struct forward_authenticator *fa = (const struct forward_authenticator *)self;
+    *cache = CACHE_OFF;
+    return forward_call(w->forward, fa->rule, req, res);
+}
+
+struct authenticator *forward_authenticator_new(const struct rule *rule)
+{
+    struct forward_authenticator *fa = calloc(1, sizeof(*fa));
+    if (!fa)
+        return NULL;
+    fa->base.ask = forward_ask;
+    fa->rule = rule;
+    return &fa->base;
+}
+
+void forward_authenticator_free(struct authenticator *a)
+{
+    free(a);
 }

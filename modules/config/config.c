@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/cache.h"
 #include "base/httpsyntax.h"
 #include "base/log.h"
 
@@ -255,12 +254,6 @@ static size_t want(struct rule *r, const char *source)
     return r->nwanted++;
 }
 
-static bool is_param_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '~';
-}
-
 /* headers / params: groups whose member names are auth-response headers. */
 static int load_mappings(struct loader *ld, const config_setting_t *rule, const char *name,
                          const char *path, struct rule *r, bool params, struct mapping **out,
@@ -290,13 +283,13 @@ static int load_mappings(struct loader *ld, const config_setting_t *rule, const 
         if (!http_is_token(source, strlen(source)))
             return fail(ld, e, esub, "'%s' is not a valid header name", source);
         if (params) {
-            if (!*target || strlen(target) > 128)
-                return fail(ld, e, esub, "parameter name must be 1 to 128 characters");
-            for (const char *p = target; *p; p++)
-                if (!is_param_char((unsigned char)*p))
-                    return fail(ld, e, esub,
-                                "parameter name '%s' may contain only letters, digits and -._~",
-                                target);
+            if (!*target || strlen(target) > QUERY_MAX_NAME)
+                return fail(ld, e, esub, "parameter name must be 1 to %d characters",
+                            QUERY_MAX_NAME);
+            if (!query_target_name_ok(target))
+                return fail(ld, e, esub,
+                            "parameter name '%s' may contain only letters, digits and -._~",
+                            target);
         } else {
             if (!http_is_token(target, strlen(target)) || strlen(target) > 128)
                 return fail(ld, e, esub, "'%s' is not a valid header name", target);
@@ -318,13 +311,7 @@ static int load_mappings(struct loader *ld, const config_setting_t *rule, const 
         m->source = strdup(source);
         m->target = strdup(target);
         m->wanted = want(r, source);
-        if (params) {
-            m->match_name = strdup(target);
-            if (m->match_name)
-                for (char *p = m->match_name; *p; p++)
-                    *p = *p == '.' ? '_' : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        }
-        if (!m->source || !m->target || !r->wanted[m->wanted] || (params && !m->match_name))
+        if (!m->source || !m->target || !r->wanted[m->wanted])
             return fail(ld, e, esub, "out of memory");
     }
     return 0;
@@ -408,9 +395,6 @@ static int load_cache(struct loader *ld, const config_setting_t *rule, const cha
             return -1;
     }
     c->enabled = true;
-    c->cache = cache_new(c);
-    if (!c->cache)
-        return fail(ld, s, sub, "out of memory");
     return 0;
 }
 
@@ -472,6 +456,13 @@ static int load_rule(struct loader *ld, const config_setting_t *mw, const char *
     if (load_mappings(ld, s, "headers", path, r, false, &r->headers, &r->nheaders) < 0 ||
         load_mappings(ld, s, "params", path, r, true, &r->params, &r->nparams) < 0)
         return -1;
+    if (r->nparams) {
+        r->param_targets = calloc(r->nparams, sizeof(*r->param_targets));
+        if (!r->param_targets)
+            return fail(ld, s, path, "out of memory");
+        for (size_t i = 0; i < r->nparams; i++)
+            query_target_init(&r->param_targets[i], r->params[i].target);
+    }
 
     if (get_string(ld, s, "tlsCaFile", path, false, &r->tls_ca_file) < 0 ||
         get_string(ld, s, "tlsClientCert", path, false, &r->tls_client_cert) < 0 ||
@@ -540,6 +531,7 @@ static int load_middleware(struct loader *ld, const config_setting_t *s, int ind
     if (strcmp(m->type, "jwt") != 0)
         return fail(ld, config_setting_get_member(s, "type"), path,
                     "type '%s' is not supported (only \"jwt\")", m->type);
+    m->kind = MIDDLEWARE_FORWARD;
     if (load_paths(ld, s, path, m) < 0 || load_rule(ld, s, path, &m->rule) < 0)
         return -1;
     return 0;
@@ -572,9 +564,10 @@ static int collect_params(struct loader *ld, struct config *cfg)
         for (size_t k = 0; k < r->nparams; k++) {
             bool dup = false;
             for (size_t j = 0; j < cfg->nall_params; j++)
-                dup = dup || strcmp(cfg->all_params[j].match_name, r->params[k].match_name) == 0;
+                dup = dup ||
+                      strcmp(cfg->all_params[j].match_name, r->param_targets[k].match_name) == 0;
             if (!dup)
-                cfg->all_params[cfg->nall_params++] = r->params[k];
+                cfg->all_params[cfg->nall_params++] = r->param_targets[k];
         }
     }
     return 0;
@@ -747,7 +740,6 @@ static void free_mappings(struct mapping *m, size_t n)
     for (size_t i = 0; i <= n; i++) { /* <= n: a failed load may leave one partly filled */
         free(m[i].source);
         free(m[i].target);
-        free(m[i].match_name);
     }
     free(m);
 }
@@ -769,12 +761,12 @@ void config_free(struct config *cfg)
         free_client_headers(r->forward, r->nforward);
         free_mappings(r->headers, r->nheaders);
         free_mappings(r->params, r->nparams);
+        free(r->param_targets);
         for (size_t k = 0; k < r->nwanted; k++)
             free(r->wanted[k]);
         free(r->tls_ca_file);
         free(r->tls_client_cert);
         free(r->tls_client_key);
-        cache_free(r->cache.cache);
         free_client_headers(r->cache.key, r->cache.nkey);
     }
     free(cfg->middlewares);

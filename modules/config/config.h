@@ -3,7 +3,9 @@
  *
  * Nothing on the request path parses text: header names are canonicalized, CGI parameter
  * names derived, path patterns compiled and the list of auth-response headers worth keeping
- * computed here, at load time. A loaded config is immutable and may be shared by all workers.
+ * computed here, at load time. A loaded config is plain data: it holds no runtime state (no
+ * cache, no connection), is immutable and may be shared by all workers. `authorizer -t` loads
+ * one and allocates nothing else.
  */
 #ifndef AUTHZ_CONFIG_H
 #define AUTHZ_CONFIG_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 
 #include "http/pathmatch.h"
+#include "http/query.h"
 
 /* Upper bounds that keep per-request work and buffers bounded. */
 #define CONFIG_MAX_WORKERS 256
@@ -32,9 +35,7 @@ struct client_header {
     char *cgi;  /* FastCGI parameter carrying it, e.g. "HTTP_AUTHORIZATION" */
 };
 
-struct cache;
-
-/* `rule.cache`: the decision cache's settings, and the cache itself when enabled. */
+/* `rule.cache`: the decision cache's settings (the cache itself is auth/registry.h's). */
 struct rule_cache {
     bool enabled;
     long ttl_ms;
@@ -42,15 +43,13 @@ struct rule_cache {
     size_t max_entries;
     struct client_header *key; /* NULL: every input the auth service saw */
     size_t nkey;
-    struct cache *cache; /* created with the config, freed with it */
 };
 
 /* One `headers` or `params` entry: auth-response header -> upstream header or parameter. */
 struct mapping {
-    char *source;     /* auth-response header name, as configured */
-    char *target;     /* upstream header name or query parameter name */
-    char *match_name; /* params only: target as compared against client parameter names */
-    size_t wanted;    /* index of source in rule.wanted */
+    char *source;  /* auth-response header name, as configured */
+    char *target;  /* upstream header name or query parameter name */
+    size_t wanted; /* index of source in rule.wanted */
 };
 
 struct rule {
@@ -72,6 +71,7 @@ struct rule {
     size_t nheaders;
     struct mapping *params;
     size_t nparams;
+    struct query_target *param_targets; /* params[i].target as query.h compares it */
 
     /* Auth-response header names kept from a response; the first WANTED_FIXED as above. */
     char *wanted[CONFIG_MAX_WANTED];
@@ -85,9 +85,15 @@ struct rule {
     struct rule_cache cache;
 };
 
+/* How a middleware decides, resolved from its type and rule at load time. */
+enum middleware_kind {
+    MIDDLEWARE_FORWARD, /* asks the auth service at rule.url */
+};
+
 struct middleware {
     char *name;
     char *type;
+    enum middleware_kind kind;
     struct path_pattern *paths;
     size_t npaths;
     struct rule rule;
@@ -104,8 +110,8 @@ struct config {
     struct middleware *middlewares;
     size_t nmiddlewares;
     /* Every `params` target of every middleware, each once: removed from the query of
-     * unprotected requests too, so that a client can forge them nowhere. Borrowed strings. */
-    struct mapping *all_params;
+     * unprotected requests too, so that a client can forge them nowhere. */
+    struct query_target *all_params;
     size_t nall_params;
 };
 

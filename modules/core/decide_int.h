@@ -6,12 +6,12 @@
 
 #include "core/decide.h"
 
-/* The first middleware (in configuration order) with a path matching any view, or NULL. */
-const struct middleware *decide_find_middleware(const struct config *cfg,
-                                                const struct path_views *views);
+/* The index of the first middleware (in configuration order) with a path matching any view,
+ * or -1. */
+long decide_find_middleware(const struct config *cfg, const struct path_views *views);
 
-/* Turns the outcome of the auth call into the decision (status mapping and exports). */
-void decide_outcome(struct decision *d, const struct rule *r, enum backend_status bs,
+/* Turns an authenticator's answer into the decision (status mapping and exports). */
+void decide_outcome(struct decision *d, const struct rule *r, enum auth_status st,
                     const struct auth_result *res, const struct request_view *req,
                     struct decide_ctx *ctx);
 

@@ -1,60 +1,49 @@
 /* response.c - see response.h. */
 #include "core/response.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "base/httpsyntax.h"
 
-static void puts_sink(response_sink sink, void *ud, const char *s)
+static void header(struct buf *out, const char *prefix, const char *name, const char *value)
 {
-    sink(ud, s, strlen(s));
+    buf_printf(out, "%s%s: %s\r\n", prefix, name, value);
 }
 
-static void header(response_sink sink, void *ud, const char *prefix, const char *name,
-                   const char *value)
+static bool is_allow(enum outcome o)
 {
-    puts_sink(sink, ud, prefix);
-    puts_sink(sink, ud, name);
-    sink(ud, ": ", 2);
-    puts_sink(sink, ud, value);
-    sink(ud, "\r\n", 2);
+    return o == OUTCOME_ALLOWED || o == OUTCOME_UNPROTECTED;
 }
 
-void response_write(const struct decision *d, response_sink sink, void *ud)
+bool response_write(const struct decision *d, struct buf *out)
 {
-    char line[64];
-    int n = snprintf(line, sizeof(line), "Status: %d %s\r\n", d->status, http_reason(d->status));
-    sink(ud, line, (size_t)n);
-
-    if (d->status == 200) {
+    buf_printf(out, "Status: %d %s\r\n", d->status, http_reason(d->status));
+    if (is_allow(d->outcome)) {
         for (size_t i = 0; i < d->nvars; i++)
-            header(sink, ud, "Variable-", d->vars[i].name, d->vars[i].value);
-        header(sink, ud, "Variable-", "AUTHZ_QUERY_STRING", d->query ? d->query : "");
+            header(out, "Variable-", d->vars[i].name, d->vars[i].value);
+        header(out, "Variable-", "AUTHZ_QUERY_STRING", d->query ? d->query : "");
         /* Never empty: lighttpd drops empty variables, so glue keys on this one. */
-        header(sink, ud, "Variable-", "AUTHZ_DECISION", d->mw ? "allowed" : "unprotected");
-        sink(ud, "\r\n", 2);
-        return;
+        header(out, "Variable-", "AUTHZ_DECISION", outcome_name(d->outcome));
+        buf_add(out, "\r\n", 2);
+        return buf_ok(out);
     }
 
     const char *type = "text/plain; charset=utf-8";
-    const char *body = NULL;
-    size_t body_len = 0;
-    char fallback[64];
-    if ((d->status == 401 || d->status == 403) && d->body_len > 0) {
-        body = d->body;
-        body_len = d->body_len;
+    if (d->outcome == OUTCOME_DENIED && d->body_len > 0) {
         if (d->content_type)
             type = d->content_type;
-    } else {
-        body_len = (size_t)snprintf(fallback, sizeof(fallback), "%d %s\n", d->status,
-                                    http_reason(d->status));
-        body = fallback;
     }
     if (d->www_authenticate)
-        header(sink, ud, "", "WWW-Authenticate", d->www_authenticate);
-    header(sink, ud, "", "Content-Type", type);
-    n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", body_len);
-    sink(ud, line, (size_t)n);
-    sink(ud, body, body_len);
+        header(out, "", "WWW-Authenticate", d->www_authenticate);
+    header(out, "", "Content-Type", type);
+    if (d->outcome == OUTCOME_DENIED && d->body_len > 0) {
+        buf_printf(out, "Content-Length: %zu\r\n\r\n", d->body_len);
+        buf_add(out, d->body, d->body_len);
+    } else {
+        /* A short text that says nothing about the cause, which goes to the log only. */
+        const char *reason = http_reason(d->status);
+        buf_printf(out, "Content-Length: %zu\r\n\r\n%d %s\n", strlen(reason) + 5, d->status,
+                   reason);
+    }
+    return buf_ok(out);
 }

@@ -13,17 +13,23 @@
  *     and its body, capped; a short text body if it sent none;
  *   - on 400/500: a short text body that reveals nothing about the cause.
  * Every value written has been checked free of control characters before it gets here.
+ * What is allowed or denied is read from the decision's outcome, never from its status.
  */
 #ifndef AUTHZ_RESPONSE_H
 #define AUTHZ_RESPONSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buf.h"
+#include "base/httpsyntax.h"
 #include "core/decide.h"
 
-typedef void (*response_sink)(void *ud, const char *data, size_t len);
+/* The largest response: every exported value, the query and a relayed body at their bounds. */
+#define RESPONSE_MAX                                                                               \
+    (CONFIG_MAX_MAPPINGS * (HTTP_MAX_VALUE + 160) + QUERY_MAX_OUT + AUTH_MAX_BODY_KEPT + 1024)
 
-/* Writes the response for a decision through sink. */
-void response_write(const struct decision *d, response_sink sink, void *ud);
+/* Writes the response for a decision into out (whole, or false if it did not fit). */
+bool response_write(const struct decision *d, struct buf *out);
 
 #endif

@@ -2,7 +2,6 @@
 #include "daemon/metrics.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -13,25 +12,13 @@
 #include <unistd.h>
 
 #include "auth/cache.h"
+#include "base/buf.h"
 #include "base/log.h"
-#include "daemon/server.h"
+#include "daemon/listener.h"
 
-static const char *const outcomes[] = {"allowed", "unprotected", "denied", "bad_request", "error"};
-enum {
-    OUTCOME_ALLOWED,
-    OUTCOME_UNPROTECTED,
-    OUTCOME_DENIED,
-    OUTCOME_BAD_REQUEST,
-    OUTCOME_ERROR,
-    N_OUTCOMES
-};
-
+/* Auth answers by status class: a label of the raw status, not what it means (outcome.h). */
 static const char *const codes[] = {"none", "2xx", "3xx", "401", "403", "4xx", "5xx", "other"};
 enum { N_CODES = sizeof(codes) / sizeof(*codes) };
-
-static const char *const causes[] = {"connect",   "timeout",   "tls",    "malformed",
-                                     "too_large", "transport", "status", "abandoned"};
-enum { N_CAUSES = sizeof(causes) / sizeof(*causes) };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -44,9 +31,9 @@ struct histogram {
     _Atomic uint64_t sum_us;
 };
 
-static _Atomic uint64_t decisions[N_OUTCOMES];
+static _Atomic uint64_t decisions[OUTCOME_COUNT];
 static _Atomic uint64_t auth_codes[N_CODES];
-static _Atomic uint64_t errors[N_CAUSES];
+static _Atomic uint64_t errors[CAUSE_COUNT];
 static _Atomic int64_t in_flight;
 static struct histogram decision_seconds, auth_seconds;
 
@@ -96,97 +83,64 @@ static size_t code_index(int status)
 
 void metrics_record(const struct decision *d, double seconds)
 {
-    size_t outcome;
-    if (d->status == 200)
-        outcome = d->mw ? OUTCOME_ALLOWED : OUTCOME_UNPROTECTED;
-    else if (d->status == 401 || d->status == 403)
-        outcome = OUTCOME_DENIED;
-    else if (d->status == 400)
-        outcome = OUTCOME_BAD_REQUEST;
-    else
-        outcome = OUTCOME_ERROR;
-    add(&decisions[outcome], 1);
+    add(&decisions[d->outcome], 1);
     /* Answers the service gave now: a cached answer was counted when it was fetched. */
-    bool cached = d->cache && strcmp(d->cache, "hit") == 0;
-    if (d->mw && !cached)
+    if (d->mw && d->cache != CACHE_HIT)
         add(&auth_codes[code_index(d->auth_status)], 1);
-    if (d->cause)
-        for (size_t i = 0; i < N_CAUSES; i++)
-            if (strcmp(d->cause, causes[i]) == 0)
-                add(&errors[i], 1);
+    if (d->cause != CAUSE_NONE)
+        add(&errors[d->cause], 1);
     observe(&decision_seconds, seconds);
-}
-
-void metrics_record_auth_call(double seconds)
-{
-    observe(&auth_seconds, seconds);
+    if (d->auth_seconds > 0)
+        observe(&auth_seconds, d->auth_seconds);
 }
 
 /* ---- rendering ---- */
 
-struct out {
-    char *buf;
-    size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
+static void render_histogram(struct buf *o, const char *name, const char *help, struct histogram *h)
 {
-    if (o->len + 1 >= o->cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap - 1;
-}
-
-static void render_histogram(struct out *o, const char *name, const char *help, struct histogram *h)
-{
-    put(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= N_BOUNDS; i++) {
         cumulative += get(&h->buckets[i]);
         if (i < N_BOUNDS)
-            put(o, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long)cumulative);
+            buf_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+                       (unsigned long long)cumulative);
         else
-            put(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
+            buf_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
     }
-    put(o, "%s_sum %.6f\n%s_count %llu\n", name, (double)get(&h->sum_us) / 1e6, name,
-        (unsigned long long)get(&h->count));
+    buf_printf(o, "%s_sum %.6f\n%s_count %llu\n", name, (double)get(&h->sum_us) / 1e6, name,
+               (unsigned long long)get(&h->count));
 }
 
 size_t metrics_render(char *buf, size_t cap)
 {
-    struct out o = {buf, cap, 0};
-    if (cap)
-        buf[0] = '\0';
-    put(&o, "# HELP authorizer_decisions_total Decisions by outcome.\n"
-            "# TYPE authorizer_decisions_total counter\n");
-    for (size_t i = 0; i < N_OUTCOMES; i++)
-        put(&o, "authorizer_decisions_total{outcome=\"%s\"} %llu\n", outcomes[i],
-            (unsigned long long)get(&decisions[i]));
-    put(&o, "# HELP authorizer_auth_responses_total Auth service answers by status "
-            "(\"none\": no usable answer).\n"
-            "# TYPE authorizer_auth_responses_total counter\n");
+    struct buf o;
+    buf_init(&o, buf, cap);
+    buf_printf(&o, "# HELP authorizer_decisions_total Decisions by outcome.\n"
+                   "# TYPE authorizer_decisions_total counter\n");
+    for (size_t i = 0; i < OUTCOME_COUNT; i++)
+        buf_printf(&o, "authorizer_decisions_total{outcome=\"%s\"} %llu\n", outcome_name(i),
+                   (unsigned long long)get(&decisions[i]));
+    buf_printf(&o, "# HELP authorizer_auth_responses_total Auth service answers by status "
+                   "(\"none\": no usable answer).\n"
+                   "# TYPE authorizer_auth_responses_total counter\n");
     for (size_t i = 0; i < N_CODES; i++)
-        put(&o, "authorizer_auth_responses_total{code=\"%s\"} %llu\n", codes[i],
-            (unsigned long long)get(&auth_codes[i]));
-    put(&o, "# HELP authorizer_errors_total Failed decisions (500) by cause.\n"
-            "# TYPE authorizer_errors_total counter\n");
-    for (size_t i = 0; i < N_CAUSES; i++)
-        put(&o, "authorizer_errors_total{cause=\"%s\"} %llu\n", causes[i],
-            (unsigned long long)get(&errors[i]));
-    put(&o,
-        "# HELP authorizer_requests_in_flight Requests being decided now.\n"
-        "# TYPE authorizer_requests_in_flight gauge\n"
-        "authorizer_requests_in_flight %lld\n",
-        (long long)atomic_load_explicit(&in_flight, memory_order_relaxed));
+        buf_printf(&o, "authorizer_auth_responses_total{code=\"%s\"} %llu\n", codes[i],
+                   (unsigned long long)get(&auth_codes[i]));
+    buf_printf(&o, "# HELP authorizer_errors_total Failed decisions (500) by cause.\n"
+                   "# TYPE authorizer_errors_total counter\n");
+    for (size_t i = 1; i < CAUSE_COUNT; i++) /* every cause but CAUSE_NONE */
+        buf_printf(&o, "authorizer_errors_total{cause=\"%s\"} %llu\n", cause_name(i),
+                   (unsigned long long)get(&errors[i]));
+    buf_printf(&o,
+               "# HELP authorizer_requests_in_flight Requests being decided now.\n"
+               "# TYPE authorizer_requests_in_flight gauge\n"
+               "authorizer_requests_in_flight %lld\n",
+               (long long)atomic_load_explicit(&in_flight, memory_order_relaxed));
     struct cache_stats cs;
     cache_stats(&cs);
-    put(&o,
+    buf_printf(
+        &o,
         "# HELP authorizer_cache_lookups_total Decision cache lookups by result.\n"
         "# TYPE authorizer_cache_lookups_total counter\n"
         "authorizer_cache_lookups_total{result=\"hit\"} %llu\n"
@@ -210,7 +164,7 @@ size_t metrics_render(char *buf, size_t cap)
 
 static int metrics_fd = -1;
 static pthread_t metrics_thread;
-static volatile int metrics_stopping;
+static _Atomic bool metrics_stopping;
 
 static void answer(int fd)
 {
@@ -241,10 +195,10 @@ static void answer(int fd)
 static void *serve(void *arg)
 {
     (void)arg;
-    while (!metrics_stopping) {
+    while (!atomic_load(&metrics_stopping)) {
         int fd = accept(metrics_fd, NULL, NULL);
         if (fd < 0) {
-            if (metrics_stopping)
+            if (atomic_load(&metrics_stopping))
                 break;
             usleep(10000);
             continue;
@@ -260,7 +214,7 @@ static void *serve(void *arg)
 
 const char *metrics_start(const char *listen, char *err, size_t errlen)
 {
-    metrics_fd = server_listen(listen, -1, err, errlen);
+    metrics_fd = listener_bind(listen, -1, err, errlen);
     if (metrics_fd < 0)
         return err;
     if (pthread_create(&metrics_thread, NULL, serve, NULL) != 0) {
@@ -277,7 +231,7 @@ void metrics_stop(void)
 {
     if (metrics_fd < 0)
         return;
-    metrics_stopping = 1;
+    atomic_store(&metrics_stopping, true);
     shutdown(metrics_fd, SHUT_RDWR);
     pthread_join(metrics_thread, NULL);
     close(metrics_fd);

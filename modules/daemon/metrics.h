@@ -15,11 +15,8 @@
 /* A request started (+1) or finished (-1). */
 void metrics_in_flight(int delta);
 
-/* Records one finished decision and how long it took, in seconds. */
+/* Records one finished decision, how long it took in seconds, and how long asking took. */
 void metrics_record(const struct decision *d, double seconds);
-
-/* Records how long one auth-service call took, in seconds. */
-void metrics_record_auth_call(double seconds);
 
 /* Writes the Prometheus text exposition into buf; returns its length (truncated to cap-1). */
 size_t metrics_render(char *buf, size_t cap);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/httpsyntax.h"
 
 /* One byte of a name as a query parser decodes it (%XX, '+' as space); advances *i past it. */
@@ -75,7 +76,35 @@ static bool match_name(const char *s, size_t len, bool php, char *out, size_t ou
     return true;
 }
 
-static bool is_target(const char *piece, size_t len, const struct mapping *params, size_t nparams)
+static bool is_param_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
+}
+
+bool query_target_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > QUERY_MAX_NAME)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_param_char((unsigned char)name[i]))
+            return false;
+    return true;
+}
+
+void query_target_init(struct query_target *t, const char *name)
+{
+    t->name = name;
+    /* As a lenient framework reads it (see match_name): lowercase, '.' as '_'. */
+    size_t i = 0;
+    for (; name[i] && i < QUERY_MAX_NAME; i++)
+        t->match_name[i] = name[i] == '.' ? '_' : (char)tolower((unsigned char)name[i]);
+    t->match_name[i] = '\0';
+}
+
+static bool is_target(const char *piece, size_t len, const struct query_target *params,
+                      size_t nparams)
 {
     /* A piece is a target if any reading of its name is one; names too long are none. */
     for (int php = 0; php <= 1; php++) {
@@ -90,62 +119,35 @@ static bool is_target(const char *piece, size_t len, const struct mapping *param
     return false;
 }
 
-static bool put(char *out, size_t outlen, size_t *o, const char *s, size_t len)
-{
-    if (*o + len >= outlen)
-        return false;
-    memcpy(out + *o, s, len);
-    *o += len;
-    return true;
-}
-
-static bool put_encoded(char *out, size_t outlen, size_t *o, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            if (!put(out, outlen, o, (const char *)&c, 1))
-                return false;
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (!put(out, outlen, o, e, 3))
-                return false;
-        }
-    }
-    return true;
-}
-
-long query_rewrite(const char *query, const struct mapping *params, size_t nparams,
+long query_rewrite(const char *query, const struct query_target *targets, size_t ntargets,
                    const char *const *values, char *out, size_t outlen)
 {
-    size_t o = 0;
+    if (outlen == 0)
+        return -1;
+    struct buf b;
+    buf_init(&b, out, outlen);
     const char *p = query;
     char sep = 0; /* separator that preceded the current piece */
     for (;;) {
         size_t len = strcspn(p, "&;");
-        bool keep = len > 0 && !(nparams && is_target(p, len, params, nparams));
-        if (keep) {
-            if (o > 0 && !put(out, outlen, &o, &sep, 1))
-                return -1;
-            if (!put(out, outlen, &o, p, len))
-                return -1;
+        if (len > 0 && !(ntargets && is_target(p, len, targets, ntargets))) {
+            if (b.len > 0)
+                buf_addc(&b, sep);
+            buf_add(&b, p, len);
         }
         if (p[len] == '\0')
             break;
         sep = p[len];
         p += len + 1;
     }
-    for (size_t i = 0; i < nparams; i++) {
-        if (!values || !values[i])
+    for (size_t i = 0; values && i < ntargets; i++) {
+        if (!values[i])
             continue;
-        if ((o > 0 && !put(out, outlen, &o, "&", 1)) ||
-            !put(out, outlen, &o, params[i].target, strlen(params[i].target)) ||
-            !put(out, outlen, &o, "=", 1) || !put_encoded(out, outlen, &o, values[i]))
-            return -1;
+        if (b.len > 0)
+            buf_addc(&b, '&');
+        buf_adds(&b, targets[i].name);
+        buf_addc(&b, '=');
+        buf_add_urlencoded(&b, values[i], strlen(values[i]));
     }
-    if (o >= outlen)
-        return -1;
-    out[o] = '\0';
-    return (long)o;
+    return buf_ok(&b) ? (long)b.len : -1;
 }

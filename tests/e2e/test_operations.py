@@ -99,6 +99,40 @@ def test_reload_under_load_loses_no_request(auth, authorizer):
     assert a.stop() == 0
 
 
+def test_reload_does_not_wait_for_a_slow_request(auth, authorizer):
+    """A reload retires the old configuration without waiting for the requests still using
+    it: the signal thread goes on answering signals (here SIGUSR1, then a second reload)
+    while a slow request holds the old one, and that request still finishes on it."""
+    slow = build_config(auth.url(status=200, delay_ms=1500 * SLOW, h=["userId:slow"]),
+                        headers=(("userId", "X-Old-User"),), params=(), forward=(),
+                        timeout=10 * SLOW, workers=2)
+    a = authorizer(slow)
+    wait_serving(a)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=a.request(
+        "/protected/x", {"Authorization": "Bearer s"}, timeout=30 * SLOW)))
+    t.start()
+    for _ in range(500 * SLOW):
+        if auth.requests():
+            break
+        threading.Event().wait(0.01)
+    assert auth.requests(), "the slow request never reached the auth service"
+    write(a.config_path, token_config(auth, "X-New-User", workers=2))
+    a.proc.send_signal(signal.SIGHUP)
+    a.proc.send_signal(signal.SIGUSR1)
+    for _ in range(200 * SLOW):
+        if "stats cache_hits=" in a.log():
+            break
+        threading.Event().wait(0.01)
+    assert "stats cache_hits=" in a.log(), "SIGUSR1 waited behind the reload: " + a.log()
+    assert t.is_alive(), "the slow request should still be in flight"
+    r = a.request("/protected/x", {"Authorization": "Bearer good:7"})
+    assert ("X-New-User", "7") in r.variables
+    t.join(60 * SLOW)
+    assert ("X-Old-User", "slow") in result["r"].variables, a.log()
+    assert a.stop() == 0
+
+
 def test_invalid_reload_keeps_the_old_configuration(auth, authorizer):
     a = authorizer(token_config(auth, "X-Old-User"))
     wait_serving(a)

@@ -1,6 +1,6 @@
 /*
- * fuzz_authresponse.c - parsing of the auth service's response headers (backend.c), fed line
- * by line as libcurl's header callback would feed them (backend_int.h).
+ * fuzz_authresponse.c - parsing of the auth service's response headers (auth/forward.c), fed line
+ * by line as libcurl's header callback would feed them (auth/forward_int.h).
  *
  * Input: the response head; every line ends at '\n' (kept, as libcurl keeps it). Lines are fed
  * until the parser refuses the response, as libcurl stops the transfer then. Checked after
@@ -34,7 +34,7 @@ static const char conf_text[] =
 
 static struct config *cfg;
 static const struct rule *rule;
-static struct backend *backend;
+static struct forward_client *backend;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -46,7 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     rule = &cfg->middlewares[0].rule;
-    if (backend_global_init() != NULL || !(backend = backend_new()))
+    if (forward_global_init() != NULL || !(backend = forward_client_new(err, sizeof(err))))
         abort();
     return 0;
 }
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct auth_result res;
     struct expect e;
     memset(&e, 0, sizeof(e));
-    backend_capture_begin(backend, rule, &res);
+    forward_capture_begin(backend, rule, &res);
     const char *refusal = NULL;
     char *keep = malloc(size + 1); /* the reference's values point into this copy */
     if (!keep)
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!line)
             break;
         memcpy(line, data + start, len);
-        refusal = backend_capture_line(backend, line, len);
+        refusal = forward_capture_line(backend, line, len);
         free(line);
         expect_line(&e, keep + start, len);
         check_values(&res);

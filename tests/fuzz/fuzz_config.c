@@ -26,23 +26,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void check_mapping(const struct rule *r, const struct mapping *m, bool param)
+static void check_mapping(const struct rule *r, const struct mapping *m,
+                          const struct query_target *t)
 {
     FUZZ_CHECK(m->source && m->target, "mapping without names");
     FUZZ_CHECK(m->wanted < r->nwanted, "wanted index out of range");
     FUZZ_CHECK(http_name_eq(r->wanted[m->wanted], strlen(r->wanted[m->wanted]), m->source,
                             strlen(m->source)),
                "wanted index names another header");
-    if (!param) {
-        FUZZ_CHECK(!m->match_name, "header mapping with a match name");
+    if (!t)
         return;
-    }
-    FUZZ_CHECK(m->match_name && strlen(m->match_name) == strlen(m->target), "match name");
+    FUZZ_CHECK(t->name == m->target && strlen(t->match_name) == strlen(m->target), "match name");
     for (size_t i = 0; m->target[i]; i++) {
         char c = m->target[i];
         char want = c == '.' ? '_' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-        FUZZ_CHECK(m->match_name[i] == want, "match name of '%s' is '%s'", m->target,
-                   m->match_name);
+        FUZZ_CHECK(t->match_name[i] == want, "match name of '%s' is '%s'", m->target,
+                   t->match_name);
     }
 }
 
@@ -69,12 +68,11 @@ static void check_config(const struct config *cfg)
             FUZZ_CHECK(r->forward[k].cgi && strncmp(r->forward[k].cgi, "HTTP_", 5) == 0,
                        "forwarded header without its CGI name");
         for (size_t k = 0; k < r->nheaders; k++)
-            check_mapping(r, &r->headers[k], false);
+            check_mapping(r, &r->headers[k], NULL);
         for (size_t k = 0; k < r->nparams; k++)
-            check_mapping(r, &r->params[k], true);
+            check_mapping(r, &r->params[k], &r->param_targets[k]);
         if (r->cache.enabled)
-            FUZZ_CHECK(r->cache.cache && r->cache.ttl_ms > 0 && r->cache.max_entries > 0,
-                       "cache settings");
+            FUZZ_CHECK(r->cache.ttl_ms > 0 && r->cache.max_entries > 0, "cache settings");
     }
 }
 

@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     size_t outlen = QUERY_MAX_OUT;
     char *out = malloc(outlen);
-    long n = query_rewrite(query, rule->params, rule->nparams, values, out, outlen);
+    long n = query_rewrite(query, rule->param_targets, rule->nparams, values, out, outlen);
     if (n < 0)
         goto out; /* did not fit: an error, never a truncation */
     FUZZ_CHECK((size_t)n < outlen && strlen(out) == (size_t)n, "length %ld is wrong", n);
@@ -133,13 +133,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* An exact-size buffer (ASan sees any overrun) works; one byte less is refused. */
     char *exact = malloc((size_t)n + 1);
-    FUZZ_CHECK(query_rewrite(query, rule->params, rule->nparams, values, exact, (size_t)n + 1) ==
-                       n &&
+    FUZZ_CHECK(query_rewrite(query, rule->param_targets, rule->nparams, values, exact,
+                             (size_t)n + 1) == n &&
                    memcmp(exact, out, (size_t)n + 1) == 0,
                "an exact-size buffer gives another result");
     free(exact);
     char *tight = malloc((size_t)n + 1);
-    FUZZ_CHECK(query_rewrite(query, rule->params, rule->nparams, values, tight, (size_t)n) == -1,
+    FUZZ_CHECK(query_rewrite(query, rule->param_targets, rule->nparams, values, tight, (size_t)n) ==
+                   -1,
                "a buffer one byte short is not refused");
     free(tight);
 
@@ -152,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         simple_name(p, plen, name, sizeof(name));
         bool appended = false;
         for (size_t i = 0; i < rule->nparams; i++) {
-            if (strcmp(name, rule->params[i].match_name) != 0)
+            if (strcmp(name, rule->param_targets[i].match_name) != 0)
                 continue;
             size_t tlen = strlen(rule->params[i].target);
             FUZZ_CHECK(values[i] && plen > tlen && memcmp(p, rule->params[i].target, tlen) == 0 &&
@@ -179,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Idempotence. */
     char *again = malloc(outlen);
-    long m = query_rewrite(out, rule->params, rule->nparams, values, again, outlen);
+    long m = query_rewrite(out, rule->param_targets, rule->nparams, values, again, outlen);
     if (m != n || memcmp(again, out, (size_t)n + 1) != 0) {
         fuzz_dump("query", query, qlen);
         fuzz_dump("first", out, (size_t)n);

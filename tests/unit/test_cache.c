@@ -27,6 +27,40 @@ static struct config *load(const char *cache_settings)
     return cfg;
 }
 
+/* The caches the tests use, one per rule, made as a policy would make them. */
+static struct {
+    const struct rule *rule;
+    struct cache *cache;
+} caches[8];
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct cache *cache_for(const struct rule *r)
+{
+    struct cache *c = NULL;
+    pthread_mutex_lock(&caches_lock);
+    for (size_t i = 0; i < UNIT_N(caches) && !c; i++) {
+        if (caches[i].rule == r)
+            c = caches[i].cache;
+        else if (!caches[i].rule && (c = cache_new(&r->cache)))
+            caches[i].rule = r, caches[i].cache = c;
+    }
+    pthread_mutex_unlock(&caches_lock);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    return c;
+}
+
+static void unload(struct config *cfg)
+{
+    for (size_t i = 0; cfg && i < UNIT_N(caches); i++) {
+        if (caches[i].rule == &cfg->middlewares[0].rule) {
+            cache_free(caches[i].cache);
+            caches[i].rule = NULL;
+            caches[i].cache = NULL;
+        }
+    }
+    config_free(cfg);
+}
+
 static const struct rule *rule_of(const struct config *cfg)
 {
     return &cfg->middlewares[0].rule;
@@ -134,7 +168,7 @@ static void test_full_key_covers_every_input(void)
         UNIT_CHECK(!same(&kb, &ko), "a different %s must give a different key", variants[i].what);
     }
     cache_scratch_free(s);
-    config_free(cfg);
+    unload(cfg);
 }
 
 static void test_narrowed_key(void)
@@ -153,14 +187,14 @@ static void test_narrowed_key(void)
     UNIT_CHECK(same(&k1, &k2), "only Authorization counts in a narrowed key");
     UNIT_CHECK(!same(&k1, &kb), "a different credential must give a different key");
     cache_scratch_free(s);
-    config_free(cfg);
+    unload(cfg);
 }
 
 static void test_no_cross_identity_answers(void)
 {
     struct config *cfg = load("{ ttl = 30; key = ( \"Authorization\" ); }");
     const struct rule *rule = rule_of(cfg);
-    struct cache *c = rule->cache.cache;
+    struct cache *c = cache_for(rule);
     struct cache_scratch *s = cache_scratch_new();
     struct req alice, bob;
     struct cache_key ka, kb;
@@ -170,21 +204,21 @@ static void test_no_cross_identity_answers(void)
     key_of(rule, s, &alice, &ka);
     key_of(rule, s, &bob, &kb);
 
-    UNIT_INT_EQ(cache_lookup(c, rule, &ka, s, &res, 100), CACHE_LEADER);
+    UNIT_INT_EQ(cache_lookup(c, rule, &ka, s, &res, 100), LOOKUP_LEADER);
     struct auth_result a = answer(rule, 200, "alice-id", NULL);
-    cache_fill(c, rule, &ka, BACKEND_OK, &a);
+    cache_fill(c, rule, &ka, s, AUTH_OK, &a);
 
-    UNIT_INT_EQ(cache_lookup(c, rule, &kb, s, &res, 100), CACHE_LEADER);
+    UNIT_INT_EQ(cache_lookup(c, rule, &kb, s, &res, 100), LOOKUP_LEADER);
     struct auth_result b = answer(rule, 200, "bob-id", NULL);
-    cache_fill(c, rule, &kb, BACKEND_OK, &b);
+    cache_fill(c, rule, &kb, s, AUTH_OK, &b);
 
-    UNIT_INT_EQ(cache_lookup(c, rule, &ka, s, &res, 100), CACHE_HIT);
+    UNIT_INT_EQ(cache_lookup(c, rule, &ka, s, &res, 100), LOOKUP_HIT);
     UNIT_INT_EQ(res.status, 200);
     UNIT_STR_EQ(user_of(rule, &res), "alice-id");
-    UNIT_INT_EQ(cache_lookup(c, rule, &kb, s, &res, 100), CACHE_HIT);
+    UNIT_INT_EQ(cache_lookup(c, rule, &kb, s, &res, 100), LOOKUP_HIT);
     UNIT_STR_EQ(user_of(rule, &res), "bob-id");
     cache_scratch_free(s);
-    config_free(cfg);
+    unload(cfg);
 }
 
 static void sleep_ms(long ms)
@@ -195,7 +229,7 @@ static void sleep_ms(long ms)
 }
 
 /* Fills one answer for a fresh key and tells whether the next lookup is a hit. */
-static int cached_after(const struct rule *rule, const char *auth, enum backend_status bs,
+static int cached_after(const struct rule *rule, const char *auth, enum auth_status bs,
                         struct auth_result a, long wait_before_lookup_ms)
 {
     struct cache_scratch *s = cache_scratch_new();
@@ -204,14 +238,14 @@ static int cached_after(const struct rule *rule, const char *auth, enum backend_
     struct auth_result res;
     make_req(&r, "REQUEST_URI=/a", auth, NULL, NULL, NULL);
     key_of(rule, s, &r, &k);
-    int leader = cache_lookup(rule->cache.cache, rule, &k, s, &res, 100) == CACHE_LEADER;
+    int leader = cache_lookup(cache_for(rule), rule, &k, s, &res, 100) == LOOKUP_LEADER;
     UNIT_CHECK(leader, "a new key must make the caller the leader");
-    cache_fill(rule->cache.cache, rule, &k, bs, &a);
+    cache_fill(cache_for(rule), rule, &k, s, bs, &a);
     if (wait_before_lookup_ms)
         sleep_ms(wait_before_lookup_ms);
-    int hit = cache_lookup(rule->cache.cache, rule, &k, s, &res, 100) == CACHE_HIT;
+    int hit = cache_lookup(cache_for(rule), rule, &k, s, &res, 100) == LOOKUP_HIT;
     if (!hit) /* complete the pending entry the lookup just created */
-        cache_fill(rule->cache.cache, rule, &k, BACKEND_FAILED, &a);
+        cache_fill(cache_for(rule), rule, &k, s, AUTH_FAILED, &a);
     cache_scratch_free(s);
     return hit;
 }
@@ -220,32 +254,31 @@ static void test_lifetimes(void)
 {
     struct config *cfg = load("{ ttl = 0.05; negativeTtl = 30; }");
     const struct rule *rule = rule_of(cfg);
-    UNIT_CHECK(cached_after(rule, "t1", BACKEND_OK, answer(rule, 200, "u", NULL), 0),
+    UNIT_CHECK(cached_after(rule, "t1", AUTH_OK, answer(rule, 200, "u", NULL), 0),
                "a 200 is cached");
-    UNIT_CHECK(!cached_after(rule, "t2", BACKEND_OK, answer(rule, 200, "u", NULL), 120),
+    UNIT_CHECK(!cached_after(rule, "t2", AUTH_OK, answer(rule, 200, "u", NULL), 120),
                "a 200 expires after ttl");
-    UNIT_CHECK(cached_after(rule, "t3", BACKEND_OK, answer(rule, 401, NULL, NULL), 0),
+    UNIT_CHECK(cached_after(rule, "t3", AUTH_OK, answer(rule, 401, NULL, NULL), 0),
                "a 401 is cached for negativeTtl");
-    UNIT_CHECK(!cached_after(rule, "t4", BACKEND_OK, answer(rule, 500, NULL, NULL), 0),
+    UNIT_CHECK(!cached_after(rule, "t4", AUTH_OK, answer(rule, 500, NULL, NULL), 0),
                "a 500 is never cached");
-    UNIT_CHECK(!cached_after(rule, "t5", BACKEND_FAILED, answer(rule, 0, NULL, NULL), 0),
+    UNIT_CHECK(!cached_after(rule, "t5", AUTH_FAILED, answer(rule, 0, NULL, NULL), 0),
                "a failed call is never cached");
-    UNIT_CHECK(!cached_after(rule, "t6", BACKEND_OK, answer(rule, 200, "u", "no-store"), 0),
+    UNIT_CHECK(!cached_after(rule, "t6", AUTH_OK, answer(rule, 200, "u", "no-store"), 0),
                "Cache-Control: no-store is honoured");
-    UNIT_CHECK(
-        !cached_after(rule, "t7", BACKEND_OK, answer(rule, 200, "u", "private, No-Cache"), 0),
-        "Cache-Control: no-cache is honoured");
-    UNIT_CHECK(!cached_after(rule, "t8", BACKEND_OK, answer(rule, 200, "u", "max-age=0"), 0),
+    UNIT_CHECK(!cached_after(rule, "t7", AUTH_OK, answer(rule, 200, "u", "private, No-Cache"), 0),
+               "Cache-Control: no-cache is honoured");
+    UNIT_CHECK(!cached_after(rule, "t8", AUTH_OK, answer(rule, 200, "u", "max-age=0"), 0),
                "Cache-Control: max-age=0 is honoured");
-    UNIT_CHECK(cached_after(rule, "t9", BACKEND_OK, answer(rule, 200, "u", "max-age=60"), 0),
+    UNIT_CHECK(cached_after(rule, "t9", AUTH_OK, answer(rule, 200, "u", "max-age=60"), 0),
                "a longer max-age keeps ttl");
-    config_free(cfg);
+    unload(cfg);
 
     cfg = load("{ ttl = 30; }");
     rule = rule_of(cfg);
-    UNIT_CHECK(!cached_after(rule, "t1", BACKEND_OK, answer(rule, 403, NULL, NULL), 0),
+    UNIT_CHECK(!cached_after(rule, "t1", AUTH_OK, answer(rule, 403, NULL, NULL), 0),
                "denials are not cached without negativeTtl");
-    config_free(cfg);
+    unload(cfg);
 }
 
 static void test_denial_keeps_body(void)
@@ -258,17 +291,17 @@ static void test_denial_keeps_body(void)
     struct auth_result res;
     make_req(&r, "REQUEST_URI=/a", "Bearer x", NULL, NULL, NULL);
     key_of(rule, s, &r, &k);
-    cache_lookup(rule->cache.cache, rule, &k, s, &res, 100);
+    cache_lookup(cache_for(rule), rule, &k, s, &res, 100);
     struct auth_result a = answer(rule, 401, NULL, NULL);
     a.values[WANTED_WWW_AUTHENTICATE] = "Bearer realm=\"t\"";
-    cache_fill(rule->cache.cache, rule, &k, BACKEND_OK, &a);
-    UNIT_INT_EQ(cache_lookup(rule->cache.cache, rule, &k, s, &res, 100), CACHE_HIT);
+    cache_fill(cache_for(rule), rule, &k, s, AUTH_OK, &a);
+    UNIT_INT_EQ(cache_lookup(cache_for(rule), rule, &k, s, &res, 100), LOOKUP_HIT);
     UNIT_INT_EQ(res.status, 401);
     UNIT_STR_EQ(res.values[WANTED_WWW_AUTHENTICATE], "Bearer realm=\"t\"");
     UNIT_INT_EQ(res.body_len, 4);
     UNIT_CHECK(memcmp(res.body, "nope", 4) == 0, "the body is kept");
     cache_scratch_free(s);
-    config_free(cfg);
+    unload(cfg);
 }
 
 /* Asks for n distinct credentials, each answered 200 and filled in. */
@@ -283,9 +316,9 @@ static void fill_tokens(const struct rule *rule, int n)
         struct auth_result res;
         make_req(&r, "REQUEST_URI=/a", token, NULL, NULL, NULL);
         key_of(rule, s, &r, &k);
-        if (cache_lookup(rule->cache.cache, rule, &k, s, &res, 100) == CACHE_LEADER) {
+        if (cache_lookup(cache_for(rule), rule, &k, s, &res, 100) == LOOKUP_LEADER) {
             struct auth_result a = answer(rule, 200, "u", NULL);
-            cache_fill(rule->cache.cache, rule, &k, BACKEND_OK, &a);
+            cache_fill(cache_for(rule), rule, &k, s, AUTH_OK, &a);
         }
     }
     cache_scratch_free(s);
@@ -303,7 +336,7 @@ static void test_eviction_bounds_memory(void)
                (unsigned long long)(after.entries - before.entries));
     UNIT_CHECK(after.evictions - before.evictions >= 2000 - 128, "evictions counted: %llu",
                (unsigned long long)(after.evictions - before.evictions));
-    config_free(cfg);
+    unload(cfg);
     cache_stats(&after);
     UNIT_INT_EQ(after.entries, before.entries);
 }
@@ -318,7 +351,7 @@ static void test_capacity_is_the_total(void)
     cache_stats(&after);
     UNIT_INT_EQ(after.evictions - before.evictions, 0);
     UNIT_INT_EQ(after.entries - before.entries, 6400);
-    config_free(cfg);
+    unload(cfg);
 }
 
 /* While a leader asks the service, a second lookup for the same key waits for its answer. */
@@ -334,8 +367,8 @@ static void *wait_for_answer(void *arg)
     struct waiter *w = arg;
     struct cache_scratch *s = cache_scratch_new();
     struct auth_result res;
-    w->result = cache_lookup(w->rule->cache.cache, w->rule, &w->key, s, &res, 5000);
-    const char *u = w->result == CACHE_HIT ? user_of(w->rule, &res) : NULL;
+    w->result = cache_lookup(cache_for(w->rule), w->rule, &w->key, s, &res, 5000);
+    const char *u = w->result == LOOKUP_HIT ? user_of(w->rule, &res) : NULL;
     snprintf(w->user, sizeof(w->user), "%s", u ? u : "");
     cache_scratch_free(s);
     return NULL;
@@ -351,17 +384,17 @@ static void test_concurrent_misses_ask_once(void)
     struct auth_result res;
     make_req(&r, "REQUEST_URI=/a", "Bearer same", NULL, NULL, NULL);
     key_of(rule, s, &r, &w.key);
-    UNIT_INT_EQ(cache_lookup(rule->cache.cache, rule, &w.key, s, &res, 100), CACHE_LEADER);
+    UNIT_INT_EQ(cache_lookup(cache_for(rule), rule, &w.key, s, &res, 100), LOOKUP_LEADER);
     pthread_t t;
     pthread_create(&t, NULL, wait_for_answer, &w);
     sleep_ms(50); /* let it queue behind the pending answer */
     struct auth_result a = answer(rule, 200, "shared", NULL);
-    cache_fill(rule->cache.cache, rule, &w.key, BACKEND_OK, &a);
+    cache_fill(cache_for(rule), rule, &w.key, s, AUTH_OK, &a);
     pthread_join(t, NULL);
-    UNIT_INT_EQ(w.result, CACHE_HIT);
+    UNIT_INT_EQ(w.result, LOOKUP_HIT);
     UNIT_STR_EQ(w.user, "shared");
     cache_scratch_free(s);
-    config_free(cfg);
+    unload(cfg);
 }
 
 static void test_config_errors(void)
@@ -387,7 +420,7 @@ static void test_config_errors(void)
         UNIT_CHECK(msg != NULL && strstr(msg, "t.conf:3: middlewares[0].rule.cache") != NULL,
                    "cache = %s should be refused naming the setting, got: %s", bad[i],
                    msg ? msg : "(accepted)");
-        config_free(cfg);
+        unload(cfg);
     }
 }
 

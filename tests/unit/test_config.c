@@ -14,11 +14,7 @@
 /* ---- helpers ---- */
 
 /* Index in rule.wanted of the first configured source header, after the fixed ones. */
-#ifdef WANTED_FIXED
 #define U WANTED_FIXED
-#else
-#define U 2
-#endif
 
 /* The example from etc/authorizer.conf, comments left out. */
 static const char example[] = "workers = 16;\n"
@@ -241,7 +237,7 @@ static void check_example(const struct config *cfg)
     CU_ASSERT_EQUAL_FATAL(r->nparams, 1);
     UNIT_STR_EQ(r->params[0].source, "userCountryId");
     UNIT_STR_EQ(r->params[0].target, "countryId");
-    UNIT_STR_EQ(r->params[0].match_name, "countryid");
+    UNIT_STR_EQ(r->param_targets[0].match_name, "countryid");
     /* The same source header is kept once, for both mappings. */
     CU_ASSERT_EQUAL(r->params[0].wanted, U + 1);
 }
@@ -426,10 +422,10 @@ static void test_mappings(void)
     UNIT_STR_EQ(r->params[0].target, "uid");
     CU_ASSERT_EQUAL(r->params[0].wanted, U);
     UNIT_STR_EQ(r->params[1].target, "user.role");
-    UNIT_STR_EQ(r->params[1].match_name, "user_role");
+    UNIT_STR_EQ(r->param_targets[1].match_name, "user_role");
     CU_ASSERT_EQUAL(r->params[1].wanted, U + 1);
     UNIT_STR_EQ(r->params[2].target, "Tenant_Id");
-    UNIT_STR_EQ(r->params[2].match_name, "tenant_id");
+    UNIT_STR_EQ(r->param_targets[2].match_name, "tenant_id");
     CU_ASSERT_EQUAL(r->params[2].wanted, U + 2);
     /* Every mapping's index points at its own source. */
     for (size_t i = 0; i < r->nheaders; i++)

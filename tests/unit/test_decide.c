@@ -23,14 +23,36 @@ static const char config_text[] =
     ");\n";
 
 /* wanted[] of the first rule: the fixed ones, then the sources in order. */
-#ifdef WANTED_FIXED
 enum { W_USER_ID = WANTED_FIXED, W_COUNTRY = WANTED_FIXED + 1 };
-#else
-enum { W_USER_ID = 2, W_COUNTRY = 3 };
-#endif
 
 static struct config *cfg;
 static struct decide_ctx *ctx;
+
+/* decide() is tested without an auth service: every middleware gets this authenticator, which
+ * counts its calls and answers a failure, so a test can tell whether anything was asked. */
+static int stub_calls;
+
+static enum auth_status stub_ask(const struct authenticator *self, struct auth_worker *w,
+                                 const struct request_view *req, struct auth_result *res,
+                                 enum cache_state *cache)
+{
+    (void)self, (void)w, (void)req;
+    stub_calls++;
+    memset(res, 0, sizeof(*res));
+    res->error = "stub";
+    res->cause = CAUSE_CONNECT;
+    *cache = CACHE_OFF;
+    return AUTH_FAILED;
+}
+
+static const struct authenticator stub = {stub_ask};
+static const struct authenticator *const stub_guards[] = {&stub, &stub, &stub, &stub};
+
+static struct policy policy_of(struct config *c)
+{
+    CU_ASSERT_FATAL(c->nmiddlewares <= UNIT_N(stub_guards));
+    return (struct policy){.cfg = c, .guards = stub_guards};
+}
 
 static void setup(void)
 {
@@ -39,6 +61,7 @@ static void setup(void)
     UNIT_CHECK(msg == NULL, "config should load: %s", msg ? msg : "");
     ctx = calloc(1, sizeof(*ctx));
     CU_ASSERT_PTR_NOT_NULL(ctx);
+    stub_calls = 0;
 }
 
 static void teardown(void)
@@ -92,7 +115,7 @@ static void test_outcome_allow(void)
         res.body_len = 7;
         struct decision d;
         memset(&d, 0, sizeof(d));
-        decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+        decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
         UNIT_CHECK(d.status == 200, "auth status %d gave %d, expected 200", allowed[i], d.status);
         CU_ASSERT_EQUAL(d.auth_status, allowed[i]);
         CU_ASSERT_EQUAL_FATAL(d.nvars, 2);
@@ -127,7 +150,7 @@ static void test_outcome_allow_partial_values(void)
     res.values[W_USER_ID] = "42";
     struct decision d;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_EQUAL_FATAL(d.nvars, 1);
     UNIT_STR_EQ(d.vars[0].name, "X-Auth-UserId");
@@ -140,7 +163,7 @@ static void test_outcome_allow_partial_values(void)
     res.status = 204;
     res.values[WANTED_WWW_AUTHENTICATE] = "Bearer";
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_EQUAL(d.nvars, 0);
     UNIT_STR_EQ(d.query, "keep=1");
@@ -150,7 +173,7 @@ static void test_outcome_allow_partial_values(void)
     res.status = 200;
     res.dropped = "userId";
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_EQUAL(d.nvars, 0);
     CU_ASSERT_PTR_NOT_NULL(d.detail);
@@ -172,7 +195,7 @@ static void test_outcome_rule_without_mappings(void)
     res.values[WANTED_CONTENT_TYPE] = "text/plain";
     struct decision d;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, second, BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, second, AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_EQUAL(d.nvars, 0);
     /* This rule sets no parameters: the client's query goes on as it is. */
@@ -199,7 +222,7 @@ static void test_outcome_deny(void)
         res.body_len = 7;
         struct decision d;
         memset(&d, 0, sizeof(d));
-        decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+        decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
         CU_ASSERT_EQUAL(d.status, denied[i]);
         CU_ASSERT_EQUAL(d.auth_status, denied[i]);
         UNIT_STR_EQ(d.www_authenticate, "Bearer error=\"invalid_token\"");
@@ -218,7 +241,7 @@ static void test_outcome_deny(void)
     res.status = 403;
     struct decision d;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 403);
     CU_ASSERT_PTR_NULL(d.www_authenticate);
     CU_ASSERT_PTR_NULL(d.content_type);
@@ -248,7 +271,7 @@ static void test_outcome_fail_closed(void)
         res.body_len = 14;
         struct decision d;
         memset(&d, 0, sizeof(d));
-        decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+        decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
         UNIT_CHECK(d.status == 500, "auth status %d gave %d, expected 500", others[i], d.status);
         CU_ASSERT_EQUAL(d.nvars, 0);
         CU_ASSERT_PTR_NULL(d.query);
@@ -266,7 +289,7 @@ static void test_outcome_fail_closed(void)
     res.error = "connection refused";
     struct decision d;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_FAILED, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_FAILED, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 500);
     CU_ASSERT_EQUAL(d.nvars, 0);
     CU_ASSERT_PTR_NULL(d.query);
@@ -278,7 +301,7 @@ static void test_outcome_fail_closed(void)
     res.values[W_USER_ID] = "42";
     res.error = "Authorization too long";
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_BAD_REQUEST, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_BAD_REQUEST, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 400);
     CU_ASSERT_EQUAL(d.nvars, 0);
     CU_ASSERT_PTR_NULL(d.query);
@@ -313,7 +336,7 @@ static void test_outcome_query_too_long(void)
     res.values[W_COUNTRY] = "DE";
     struct decision d;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 500);
     CU_ASSERT_EQUAL(d.nvars, 0);
     CU_ASSERT_PTR_NULL(d.query);
@@ -321,7 +344,7 @@ static void test_outcome_query_too_long(void)
     /* Without the appended value it fits. */
     res.values[W_COUNTRY] = NULL;
     memset(&d, 0, sizeof(d));
-    decide_outcome(&d, first_rule(), BACKEND_OK, &res, &req, ctx);
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_EQUAL(d.nvars, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d.query);
@@ -336,8 +359,8 @@ static const char *find(const char *path)
 {
     if (path_normalize(path, strlen(path), &ctx->views) != PATH_OK)
         return "(malformed)";
-    const struct middleware *m = decide_find_middleware(cfg, &ctx->views);
-    return m ? m->name : "(none)";
+    long i = decide_find_middleware(cfg, &ctx->views);
+    return i >= 0 ? cfg->middlewares[i].name : "(none)";
 }
 
 static void test_find_middleware(void)
@@ -380,7 +403,7 @@ static void test_find_middleware(void)
     teardown();
 }
 
-/* ---- decide(): answers that never reach the auth service (ctx->backend is NULL) ---- */
+/* ---- decide(): answers that never reach the auth service ---- */
 
 static void run_decide(char **envp, struct decision *d)
 {
@@ -391,8 +414,35 @@ static void run_decide(char **envp, struct decision *d)
         decide_bad_request(d, bad);
         return;
     }
-    ctx->backend = NULL;
-    decide(cfg, &req, ctx, d);
+    struct policy p = policy_of(cfg);
+    int before = stub_calls;
+    decide(&p, &req, ctx, d);
+    UNIT_CHECK(stub_calls == before, "%s: the authenticator was asked", envp[0]);
+}
+
+/* A protected request with its required headers is asked about, and what the authenticator
+ * answers is the decision: here a failure, which fails closed with its cause. */
+static void test_decide_asks_the_authenticator(void)
+{
+    setup();
+    CU_ASSERT_FATAL(cfg && ctx);
+    char *envp[] = {"REQUEST_URI=/api/x?countryId=forged", "HTTP_AUTHORIZATION=Bearer x",
+                    "HTTP_X_TENANT=t", NULL};
+    struct request_view req;
+    CU_ASSERT_PTR_NULL_FATAL(request_view_init(&req, envp));
+    struct policy p = policy_of(cfg);
+    struct decision d;
+    decide(&p, &req, ctx, &d);
+    UNIT_INT_EQ(stub_calls, 1);
+    CU_ASSERT_PTR_EQUAL(d.mw, &cfg->middlewares[0]);
+    UNIT_INT_EQ(d.outcome, OUTCOME_ERROR);
+    UNIT_INT_EQ(d.status, 500);
+    UNIT_INT_EQ(d.cause, CAUSE_CONNECT);
+    UNIT_INT_EQ(d.cache, CACHE_OFF);
+    CU_ASSERT_EQUAL(d.nvars, 0);
+    CU_ASSERT_PTR_NULL(d.query);
+    UNIT_STR_EQ(d.detail, "stub");
+    teardown();
 }
 
 static void test_decide_unprotected(void)
@@ -405,7 +455,8 @@ static void test_decide_unprotected(void)
     CU_ASSERT_PTR_NULL_FATAL(request_view_init(&req, envp));
     struct decision d;
     memset(&d, 0xff, sizeof(d));
-    decide(cfg, &req, ctx, &d);
+    struct policy p = policy_of(cfg);
+    decide(&p, &req, ctx, &d);
     CU_ASSERT_EQUAL(d.status, 200);
     CU_ASSERT_PTR_NULL(d.mw);
     CU_ASSERT_EQUAL(d.auth_status, 0);
@@ -509,16 +560,12 @@ static void test_decide_bad_request(void)
 
 /* An unprotected request written out: the original query goes through. */
 static char written[4096];
-static size_t nwritten;
 
-static void collect(void *ud, const char *data, size_t len)
+static void write_out(const struct decision *d)
 {
-    (void)ud;
-    if (nwritten + len < sizeof(written)) {
-        memcpy(written + nwritten, data, len);
-        nwritten += len;
-        written[nwritten] = '\0';
-    }
+    struct buf out;
+    buf_init(&out, written, sizeof(written));
+    CU_ASSERT_TRUE(response_write(d, &out));
 }
 
 static void test_decide_and_write(void)
@@ -528,8 +575,7 @@ static void test_decide_and_write(void)
     char *envp[] = {"REQUEST_URI=/index.html?x=1&countryId=2", NULL};
     struct decision d;
     run_decide(envp, &d);
-    nwritten = 0;
-    response_write(&d, collect, NULL);
+    write_out(&d);
     UNIT_STR_EQ(written, "Status: 200 OK\r\n"
                          "Variable-AUTHZ_QUERY_STRING: x=1\r\n"
                          "Variable-AUTHZ_DECISION: unprotected\r\n"
@@ -537,8 +583,7 @@ static void test_decide_and_write(void)
 
     char *denied[] = {"REQUEST_URI=/api/secret?x=1", NULL};
     run_decide(denied, &d);
-    nwritten = 0;
-    response_write(&d, collect, NULL);
+    write_out(&d);
     UNIT_STR_EQ(written, "Status: 403 Forbidden\r\n"
                          "Content-Type: text/plain; charset=utf-8\r\n"
                          "Content-Length: 14\r\n"
@@ -727,6 +772,7 @@ static const struct unit_case decide_cases[] = {
     UNIT_CASE(test_decide_malformed_path),
     UNIT_CASE(test_decide_bad_request),
     UNIT_CASE(test_decide_and_write),
+    UNIT_CASE(test_decide_asks_the_authenticator),
     UNIT_END,
 };
 

@@ -34,7 +34,7 @@ static void check_rewrite(const struct rule *r, const char *query, const char *c
 {
     char out[4096];
     memset(out, 'Z', sizeof(out));
-    long n = query_rewrite(query, r->params, r->nparams, values, out, sizeof(out));
+    long n = query_rewrite(query, r->param_targets, r->nparams, values, out, sizeof(out));
     if (n < 0) {
         unit_check(0, __FILE__, (unsigned)line, "rewrite of \"%s\" failed, expected \"%s\"", query,
                    want);
@@ -58,7 +58,7 @@ static void test_no_params_unchanged(void)
         "caf\xc3\xa9=th\xc3\xa9",
         "a[]=1&a[x]=2",
     };
-    struct mapping none[1];
+    struct query_target none[1];
     memset(none, 0, sizeof(none));
     for (size_t i = 0; i < UNIT_N(queries); i++) {
         char out[256];
@@ -164,7 +164,7 @@ static void test_underscore_spellings(void)
     cfg = load_params("userName = \"user.name\";");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     r = rule_of(cfg);
-    UNIT_STR_EQ(r->params[0].match_name, "user_name");
+    UNIT_STR_EQ(r->param_targets[0].match_name, "user_name");
     const char *bob[] = {"bob"};
     EXPECT_REWRITE(r, "user_name=x&user.name=y&USER+NAME=z&user%2ename=w&q=1", bob,
                    "q=1&user.name=bob");
@@ -280,14 +280,15 @@ static void test_output_bounds(void)
 
     /* Exactly enough room (with the NUL) works. */
     memset(out, 'Z', sizeof(out));
-    CU_ASSERT_EQUAL(query_rewrite(query, r->params, r->nparams, value, out, wlen + 1), (long)wlen);
+    CU_ASSERT_EQUAL(query_rewrite(query, r->param_targets, r->nparams, value, out, wlen + 1),
+                    (long)wlen);
     UNIT_STR_EQ(out, want);
     CU_ASSERT_EQUAL(out[wlen + 1], 'Z');
 
     /* Any less is an error, whatever piece no longer fits, and nothing is written past outlen. */
     for (size_t outlen = 0; outlen <= wlen; outlen++) {
         memset(out, 'Z', sizeof(out));
-        long n = query_rewrite(query, r->params, r->nparams, value, out, outlen);
+        long n = query_rewrite(query, r->param_targets, r->nparams, value, out, outlen);
         UNIT_CHECK(n == -1, "outlen %zu: returned %ld, expected -1", outlen, n);
         for (size_t k = outlen; k < sizeof(out); k++)
             if (out[k] != 'Z') {
@@ -298,12 +299,12 @@ static void test_output_bounds(void)
 
     /* The same for a client query with nothing appended. */
     const char *none[] = {NULL};
-    CU_ASSERT_EQUAL(query_rewrite("abc=1", r->params, r->nparams, none, out, 6), 5);
+    CU_ASSERT_EQUAL(query_rewrite("abc=1", r->param_targets, r->nparams, none, out, 6), 5);
     UNIT_STR_EQ(out, "abc=1");
-    CU_ASSERT_EQUAL(query_rewrite("abc=1", r->params, r->nparams, none, out, 5), -1);
-    CU_ASSERT_EQUAL(query_rewrite("", r->params, r->nparams, none, out, 1), 0);
+    CU_ASSERT_EQUAL(query_rewrite("abc=1", r->param_targets, r->nparams, none, out, 5), -1);
+    CU_ASSERT_EQUAL(query_rewrite("", r->param_targets, r->nparams, none, out, 1), 0);
     UNIT_STR_EQ(out, "");
-    CU_ASSERT_EQUAL(query_rewrite("", r->params, r->nparams, none, out, 0), -1);
+    CU_ASSERT_EQUAL(query_rewrite("", r->param_targets, r->nparams, none, out, 0), -1);
     config_free(cfg);
 }
 
@@ -333,10 +334,10 @@ static void test_long_input(void)
     CU_ASSERT_FATAL(big != NULL && out != NULL);
     memset(big, 'a', QUERY_MAX_OUT - 1);
     big[QUERY_MAX_OUT - 1] = '\0';
-    CU_ASSERT_EQUAL(query_rewrite(big, r->params, r->nparams, none, out, QUERY_MAX_OUT),
+    CU_ASSERT_EQUAL(query_rewrite(big, r->param_targets, r->nparams, none, out, QUERY_MAX_OUT),
                     QUERY_MAX_OUT - 1);
     const char *de[] = {"DE"};
-    CU_ASSERT_EQUAL(query_rewrite(big, r->params, r->nparams, de, out, QUERY_MAX_OUT), -1);
+    CU_ASSERT_EQUAL(query_rewrite(big, r->param_targets, r->nparams, de, out, QUERY_MAX_OUT), -1);
     free(big);
     free(out);
     config_free(cfg);

@@ -7,33 +7,14 @@
 
 #include "unit.h"
 
-/* A sink that collects everything written, and counts the calls. */
-struct sink_buf {
-    char data[32768];
-    size_t len;
-    size_t calls;
-    int overflow;
-};
-
-static void buf_sink(void *ud, const char *data, size_t len)
-{
-    struct sink_buf *b = ud;
-    b->calls++;
-    if (b->len + len > sizeof(b->data)) {
-        b->overflow = 1;
-        return;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-static struct sink_buf out;
+/* Everything written for one decision. */
+static char outmem[32768];
+static struct buf out;
 
 static void write_decision(const struct decision *d)
 {
-    memset(&out, 0, sizeof(out));
-    response_write(d, buf_sink, &out);
-    CU_ASSERT_FALSE(out.overflow);
+    buf_init(&out, outmem, sizeof(outmem));
+    CU_ASSERT_TRUE(response_write(d, &out));
 }
 
 /* Printable rendering of bytes for failure messages. */
@@ -111,6 +92,7 @@ static void test_allow_exact(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_ALLOWED;
     d.status = 200;
     d.mw = &some_middleware;
     d.vars[0].name = "X-Auth-UserId";
@@ -132,6 +114,7 @@ static void test_allow_empty_query(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_ALLOWED;
     d.status = 200;
     d.mw = &some_middleware;
     d.query = "";
@@ -153,6 +136,7 @@ static void test_allow_unprotected(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_UNPROTECTED;
     d.status = 200;
     d.query = "countryId=forged&b=%20";
     write_decision(&d);
@@ -167,6 +151,7 @@ static void test_allow_has_no_body(void)
     /* Whatever a decision carries besides, an allow is headers and a blank line only. */
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_ALLOWED;
     d.status = 200;
     d.mw = &some_middleware;
     d.query = "q";
@@ -185,6 +170,7 @@ static void test_allow_many_vars_in_order(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_ALLOWED;
     d.status = 200;
     d.mw = &some_middleware;
     static char names[CONFIG_MAX_MAPPINGS][16], values[CONFIG_MAX_MAPPINGS][16];
@@ -212,6 +198,7 @@ static void test_deny_401_relayed(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
     d.status = 401;
     d.mw = &some_middleware;
     d.www_authenticate = "Bearer realm=\"api\", error=\"invalid_token\"";
@@ -236,6 +223,7 @@ static void test_deny_body_without_type(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
     d.status = 401;
     d.body = "expired";
     d.body_len = 7;
@@ -253,6 +241,7 @@ static void test_deny_body_is_binary(void)
     /* The body is relayed by length: a NUL inside it is data, not its end. */
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
     d.status = 403;
     d.content_type = "application/octet-stream";
     d.body = "a\0b\r\n";
@@ -270,6 +259,7 @@ static void test_deny_403_fallback(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
     d.status = 403;
     d.mw = &some_middleware;
     d.reason = "missing header";
@@ -299,6 +289,7 @@ static void test_errors_reveal_nothing(void)
 {
     struct decision d;
     memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_BAD_REQUEST;
     d.status = 400;
     d.reason = "bad request";
     d.detail = "SECRET malformed path";
@@ -313,6 +304,7 @@ static void test_errors_reveal_nothing(void)
                  "400 Bad Request\n");
     check_content_length();
 
+    d.outcome = OUTCOME_ERROR;
     d.status = 500;
     d.reason = "error";
     d.detail = "SECRET connect to 10.0.0.1 failed";
@@ -331,12 +323,15 @@ static void test_errors_reveal_nothing(void)
 static void test_status_line_first(void)
 {
     const int statuses[] = {200, 400, 401, 403, 500};
+    const enum outcome outcomes[] = {OUTCOME_ALLOWED, OUTCOME_BAD_REQUEST, OUTCOME_DENIED,
+                                     OUTCOME_DENIED, OUTCOME_ERROR};
     const char *lines[] = {"Status: 200 OK\r\n", "Status: 400 Bad Request\r\n",
                            "Status: 401 Unauthorized\r\n", "Status: 403 Forbidden\r\n",
                            "Status: 500 Internal Server Error\r\n"};
     for (size_t i = 0; i < UNIT_N(statuses); i++) {
         struct decision d;
         memset(&d, 0, sizeof(d));
+        d.outcome = outcomes[i];
         d.status = statuses[i];
         write_decision(&d);
         size_t n = strlen(lines[i]);

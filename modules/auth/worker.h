@@ -1,0 +1,24 @@
+/*
+ * worker.h - the auth layer's scratch space for one worker thread.
+ *
+ * Allocated once per worker at startup and used by every authenticator that worker runs, so
+ * that answering a request allocates nothing: the libcurl client of forward auth, the
+ * buffers a cache unpacks an answer into.
+ */
+#ifndef AUTHZ_AUTH_WORKER_H
+#define AUTHZ_AUTH_WORKER_H
+
+#include <stddef.h>
+
+#include "core/policy.h"
+
+struct auth_worker {
+    struct forward_client *forward;
+    struct cache_scratch *cache;
+};
+
+/* A worker's scratch space, or NULL with the reason in err. */
+struct auth_worker *auth_worker_new(char *err, size_t errlen);
+void auth_worker_free(struct auth_worker *w);
+
+#endif
