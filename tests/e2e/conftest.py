@@ -3,7 +3,8 @@
 The program under test is $AUTHORIZER (default: ../../authorizer from this file), run under
 $AUTHORIZER_WRAPPER if that is set (make check-valgrind sets it). The auth
 service is tests/fixtures/authservice.py, run as a separate process for the whole session;
-FastCGI requests go through tests/fixtures/fcgiclient.py.
+FastCGI requests go through tests/fixtures/fcgiclient.py; ports and processes are handled by
+tests/fixtures/procs.py.
 
 Fixtures:
   auth        the auth service (reset before each test): url(...), requests(), stats()
@@ -17,9 +18,7 @@ import os
 import shlex
 import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 
@@ -31,6 +30,8 @@ if FIXTURES not in sys.path:
     sys.path.insert(0, FIXTURES)
 
 import fcgiclient  # noqa: E402
+import procs  # noqa: E402
+from procs import closed_port  # noqa: E402,F401  (the tests import it from here)
 
 AUTHORIZER = os.environ.get("AUTHORIZER") or os.path.join(HERE, "..", "..", "authorizer")
 AUTHORIZER = os.path.abspath(AUTHORIZER)
@@ -67,17 +68,9 @@ def pytest_configure(config):
 # ---- the auth service ----
 
 
-class AuthService:
+class AuthService(procs.FixtureServer):
     def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(FIXTURES, "authservice.py"), "--port", "0",
-             "--exit-on-stdin-eof"],
-            stdout=subprocess.PIPE, stdin=subprocess.PIPE)
-        line = self.proc.stdout.readline()
-        if not line.strip():
-            self.proc.kill()
-            raise RuntimeError("the auth service did not start")
-        self.port = int(line)
+        super().__init__("authservice.py", exit_on_stdin_eof=True)
         self.base = "http://127.0.0.1:%d" % self.port
 
     def url(self, path="/auth", query=None, **params):
@@ -104,12 +97,6 @@ class AuthService:
     def reset(self):
         self._control("reset")
 
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stdin.close()
-
 
 def header_values(entry, name):
     """All values of a header in a recorded auth request (case-insensitive)."""
@@ -127,15 +114,6 @@ def auth_service():
 def auth(auth_service):
     auth_service.reset()
     return auth_service
-
-
-def closed_port():
-    """A local TCP port with nothing listening (bound, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---- configuration ----
@@ -251,7 +229,6 @@ class Authorizer:
         with open(self.config_path, "w") as f:
             f.write(config_text)
         self.log_path = os.path.join(workdir, "authorizer.log")
-        self.log_file = open(self.log_path, "wb")
         cmd = AUTHORIZER_CMD + (["-c", self.config_path] if use_c else []) + list(args or [])
         full_env = dict(os.environ)
         full_env.pop("AUTHORIZER_CONFIG", None)
@@ -262,28 +239,16 @@ class Authorizer:
             lsock.listen(4096)
             self.address = lsock.getsockname()
             try:
-                self.proc = subprocess.Popen(cmd, stdin=lsock.fileno(), stdout=self.log_file,
-                                             stderr=self.log_file, env=full_env)
+                self.child = procs.Child(cmd, self.log_path, env=full_env,
+                                         stdin=lsock.fileno(), name="authorizer")
             finally:
                 lsock.close()  # the child has it; if it dies, connections are refused
+            self.proc = self.child.proc
         else:
             self.address = address
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log_file,
-                                         stderr=self.log_file, env=full_env)
-            self._wait_listening()
-
-    def _wait_listening(self, timeout=10 * SLOW):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("authorizer exited with %s: %s"
-                                   % (self.proc.returncode, self.log()))
-            try:
-                fcgiclient.connect(self.address, timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("authorizer is not listening on %r" % (self.address,))
+            self.child = procs.Child(cmd, self.log_path, env=full_env, name="authorizer")
+            self.proc = self.child.proc
+            procs.wait_accepting(address, 10 * SLOW, self.child, "the authorizer")
 
     def request(self, uri, headers=None, role=fcgiclient.AUTHORIZER, timeout=10 * SLOW, **kw):
         """One request over a fresh connection; kw as cgi_params()."""
@@ -295,41 +260,25 @@ class Authorizer:
                                   timeout=timeout)
 
     def alive(self):
-        return self.proc.poll() is None
+        return self.child.alive()
 
     def stop(self, sig=signal.SIGTERM, timeout=10 * SLOW):
         """Signals the process and waits; returns its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("authorizer did not exit within %ss of signal %d"
-                                     % (timeout, sig))
+        if not self.child.stop(sig, timeout):
+            raise AssertionError("authorizer did not exit within %ss of signal %d"
+                                 % (timeout, sig))
         return self.proc.returncode
 
     def kill(self):
         """Stops the process (gracefully first, so that leak checkers run at its exit) and
         fails the test if a sanitizer or valgrind reported anything in its log."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10 * SLOW)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
+        self.child.stop(signal.SIGTERM, 10 * SLOW)
         log = self.log()
         found = [m for m in MEMORY_ERRORS if m in log]
         assert not found, "memory errors (%s) in the authorizer's log:\n%s" % (found, log[-4000:])
 
     def log(self):
-        if not self.log_file.closed:
-            self.log_file.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        return self.child.log()
 
 
 @pytest.fixture

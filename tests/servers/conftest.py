@@ -14,6 +14,8 @@ service (tests/fixtures/authservice.py). Both run as separate processes for the 
 Every HTTP response a test receives goes through fetch(), which fails the test if a Variable-
 header reaches the client (or the application).
 
+Ports and processes are handled by tests/fixtures/procs.py.
+
 Environment: AUTHORIZER (the program), TOP_SRCDIR (the source tree, for etc/ and the
 fixtures), as exported by `make check`; both default to paths relative to this file.
 """
@@ -29,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -41,6 +42,11 @@ TOP = os.path.abspath(os.environ.get("TOP_SRCDIR") or os.path.join(HERE, "..", "
 AUTHORIZER = os.path.abspath(os.environ.get("AUTHORIZER") or os.path.join(TOP, "authorizer"))
 FIXTURES = os.path.join(TOP, "tests", "fixtures")
 ETC = os.path.join(TOP, "etc")
+if FIXTURES not in sys.path:
+    sys.path.insert(0, FIXTURES)
+
+import procs  # noqa: E402
+from procs import closed_port, free_port  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
 RUN_USER = "www-data"  # what the shipped configurations run the servers as
@@ -73,15 +79,6 @@ def write(path, text, mode=0o644):
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, mode)
-
-
-def free_port():
-    """A loopback TCP port nobody listens on (bound, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def new_marker():
@@ -141,7 +138,7 @@ def authorizer_config(auth_base, listen=None):
             ("app", PROTECTED, auth_base + "/auth?mode=token"),
             ("anon", ANONYMOUS, auth_base + "/auth?status=200"),
             ("err", ERRORING, auth_base + "/auth?status=500"),
-            ("down", UNREACHABLE, "http://127.0.0.1:%d/auth" % free_port())):
+            ("down", UNREACHABLE, "http://127.0.0.1:%d/auth" % closed_port())):
         b = replace_once(block, r'name = "[^"]*";', 'name = "%s";' % name)
         b = replace_once(b, r"paths = \([^)]*\);", 'paths = ( "%s" );' % path)
         b = replace_once(b, r'url = "[^"]*";', 'url = "%s";' % url)
@@ -154,54 +151,6 @@ def authorizer_config(auth_base, listen=None):
 
 
 # ---- processes ----
-
-
-class Process:
-    """A child process with its output in a log file; stop() at teardown."""
-
-    def __init__(self, cmd, log_path, env=None, stdin=subprocess.DEVNULL):
-        self.cmd = cmd
-        self.log_path = log_path
-        self.log_file = open(log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, env=env)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def kill_leftovers(binary):
@@ -222,26 +171,12 @@ def kill_leftovers(binary):
                 pass
 
 
-def helper_process(script, log_path):
-    """Starts a fixture script with --port 0; returns (Process, port)."""
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, os.path.join(FIXTURES, script), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
-    log.close()
-    line = proc.stdout.readline()
-    if not line.strip():
-        proc.kill()
-        raise RuntimeError("%s did not start" % script)
-    return proc, int(line)
-
-
 # ---- the auth service and the application ----
 
 
-class AuthService:
+class AuthService(procs.FixtureServer):
     def __init__(self, workdir):
-        self.proc, self.port = helper_process("authservice.py",
-                                              os.path.join(workdir, "authservice.log"))
+        super().__init__("authservice.py", log_path=os.path.join(workdir, "authservice.log"))
         self.base = "http://127.0.0.1:%d" % self.port
 
     def calls(self, marker):
@@ -251,11 +186,6 @@ class AuthService:
         with urllib.request.urlopen(req, timeout=10) as r:
             reqs = json.loads(r.read())["requests"]
         return [r for r in reqs if any(marker in v for _, v in r["headers"])]
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
 
 
 class Recorder:
@@ -327,15 +257,13 @@ class Services:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="authz-servers-")
         self.auth = AuthService(self.dir)
-        self.echo_proc, echo_port = helper_process("upstream.py",
-                                                   os.path.join(self.dir, "upstream.log"))
-        self.upstream = Recorder(echo_port)
+        self.echo = procs.FixtureServer("upstream.py",
+                                        log_path=os.path.join(self.dir, "upstream.log"))
+        self.upstream = Recorder(self.echo.port)
 
     def stop(self):
         self.upstream.close()
-        self.echo_proc.kill()
-        self.echo_proc.wait()
-        self.echo_proc.stdout.close()
+        self.echo.stop()
         self.auth.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -457,25 +385,26 @@ class Deployment:
         write(conf, authorizer_config(self.services.auth.base, listen))
         return conf
 
-    def start_authorizer(self, listen, wait):
+    def start_authorizer(self, listen, address):
+        """A standalone authorizer listening on `listen`: address is where it accepts (a
+        port on 127.0.0.1 or a socket path)."""
         conf = self.write_authorizer_config(listen)
-        self.authorizer = Process([self.bin, "-c", conf], self.path("authorizer.log"))
+        self.authorizer = procs.Child([self.bin, "-c", conf], self.path("authorizer.log"),
+                                      name="authorizer")
         self.procs.append(self.authorizer)
         try:
-            wait_until(wait, 10, "the authorizer to listen")
-        except RuntimeError:
-            raise RuntimeError("authorizer did not start: " + self.authorizer.log())
+            procs.wait_accepting(address, 10, self.authorizer, "the authorizer")
+        except procs.StartError as e:
+            raise procs.StartError("authorizer did not start: %s" % e)
 
     def start_server(self, cmd, log_name):
-        p = Process(cmd, self.path(log_name), env=dict(os.environ, PATH=SEARCH_PATH))
+        p = procs.Child(cmd, self.path(log_name), env=dict(os.environ, PATH=SEARCH_PATH),
+                        name=self.name)
         self.procs.append(p)
         try:
-            wait_until(lambda: port_open(self.port) or not p.alive(), 20,
-                       "%s to listen on %d" % (self.name, self.port))
-        except RuntimeError:
-            pass
-        if not port_open(self.port):
-            raise RuntimeError("%s did not start: %s\n%s" % (self.name, p.log(), self.logs()))
+            procs.wait_accepting(self.port, 20, p, self.name)
+        except procs.StartError as e:
+            raise procs.StartError("%s did not start: %s\n%s" % (self.name, e, self.logs()))
         self.server = p
 
     def logs(self):
@@ -551,7 +480,7 @@ class LighttpdSocket(LighttpdDeployment):
 
     def configure(self):
         sock = self.path("authorizer.sock")
-        self.start_authorizer(sock, lambda: os.path.exists(sock))
+        self.start_authorizer(sock, sock)
         text = lighttpd_site(read(etc("lighttpd", "lighttpd-socket.conf")),
                              authorizer_sock=q(sock), **self.common_values())
         return self.apply("site", text)
@@ -621,7 +550,7 @@ class ApacheAuthnz(ApacheDeployment):
 
     def site_config(self):
         fcgi_port = free_port()
-        self.start_authorizer("127.0.0.1:%d" % fcgi_port, lambda: port_open(fcgi_port))
+        self.start_authorizer("127.0.0.1:%d" % fcgi_port, fcgi_port)
         return apache_site(read(etc("apache", "authnz-fcgi.conf")),
                            AUTHZ_PORT=str(self.port),
                            AUTHZ_UPSTREAM="http://127.0.0.1:%d" % self.services.upstream.port,
@@ -635,7 +564,7 @@ class Nginx(Deployment):
 
     def start(self):
         sock = self.path("authorizer.sock")
-        self.start_authorizer(sock, lambda: os.path.exists(sock))
+        self.start_authorizer(sock, sock)
         os.mkdir(self.path("snippets"))
         os.chmod(self.path("snippets"), 0o755)
         write(self.path("snippets/authorizer-glue.conf"),
