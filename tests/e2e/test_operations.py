@@ -321,10 +321,8 @@ def test_man_pages_render_without_warnings(tmp_path):
 
 def test_every_setting_is_documented():
     """Every setting the loader accepts is in the README and in authorizer.conf(5)."""
-    src = open(os.path.join(SRC, "modules", "config", "config.c")).read()
-    names = set()
-    for block in re.findall(r"known\[\] = \{(.*?)\};", src, re.S):
-        names.update(re.findall(r'"(\w+)"', block))
+    src = open(os.path.join(SRC, "modules", "config", "schema.c")).read()
+    names = set(re.findall(r'\{"(\w+)",\s*SETTING_', src))
     assert {"listen", "workers", "url", "requiredHeaders", "tlsVerify"} <= names
     readme = open(os.path.join(SRC, "README")).read()
     page = open(os.path.join(SRC, "doc", "authorizer.conf.5")).read()

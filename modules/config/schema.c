@@ -1,0 +1,528 @@
+/* schema.c - see schema.h. */
+#include "config/schema.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/httpsyntax.h"
+#include "base/log.h"
+
+#define DEFAULT_WORKERS 16
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_CONNECT_TIMEOUT_MS 2000
+#define MAX_TIMEOUT_MS 300000
+#define MAX_CACHE_TTL_MS 86400000
+#define DEFAULT_CACHE_ENTRIES 10000
+#define MAX_CACHE_ENTRIES 10000000
+#define MAX_TARGET_NAME 128
+
+#define N(array) (sizeof(array) / sizeof(*(array)))
+
+/* Headers the authorizer sets itself on the auth request, or that only the transport may set. */
+static const char *const reserved_headers[] = {
+    "Host",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Connection",
+    "Keep-Alive",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Expect",
+    "Proxy-Connection",
+    "X-Original-URI",
+    "X-Original-Method",
+    "X-Original-URL",
+    "X-Forwarded-Method",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Uri",
+    "X-Forwarded-For",
+};
+
+/* Headers a web server or HTTP library must never receive from us as exported identity. */
+static const char *const forbidden_targets[] = {
+    "Host",   "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+    "TE",     "Trailer",        "Upgrade",           "Expect",     "Proxy-Connection",
+    "Status", "Location",       "Content-Type",
+};
+
+/* The middleware types there are. */
+static const char *const types[] = {"jwt"};
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (http_name_eq(name, strlen(name), list[i], strlen(list[i])))
+            return true;
+    return false;
+}
+
+/* ---- client headers: requiredHeaders, forwardHeaders, cache.key ---- */
+
+/* Adds a header (once, case-insensitively) with its CGI parameter name. */
+static int add_client_header(struct loader *ld, const config_setting_t *at,
+                             struct client_header *arr, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (http_name_eq(arr[i].name, strlen(arr[i].name), name, strlen(name)))
+            return 0;
+    if (*n >= CONFIG_MAX_CLIENT_HEADERS)
+        return settings_fail(ld, at, "at most %d client headers can be forwarded",
+                             CONFIG_MAX_CLIENT_HEADERS);
+    char cgi[300];
+    if (!http_cgi_name(name, cgi, sizeof(cgi)))
+        return settings_fail(ld, at, "header name '%s' is too long", name);
+    arr[*n].name = strdup(name);
+    arr[*n].cgi = strdup(cgi);
+    if (!arr[*n].name || !arr[*n].cgi)
+        return settings_fail(ld, at, "out of memory");
+    (*n)++;
+    return 0;
+}
+
+/* A list of header names s (NULL: none) added to arr. */
+static int add_header_list(struct loader *ld, const config_setting_t *s, struct client_header *arr,
+                           size_t *n)
+{
+    if (!s)
+        return 0;
+    if (!settings_is_list(s))
+        return settings_fail(ld, s, "must be a list of header names");
+    int len = config_setting_length(s);
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return settings_fail(ld, e, "must be a string");
+        const char *h = config_setting_get_string(e);
+        if (!http_is_token(h, strlen(h)))
+            return settings_fail(ld, e, "'%s' is not a valid header name", h);
+        if (in_list(h, reserved_headers, N(reserved_headers)))
+            return settings_fail(ld, e, "'%s' is set by the authorizer itself and cannot be listed",
+                                 h);
+        if (add_client_header(ld, e, arr, n, h) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static struct client_header *new_header_array(struct loader *ld, const config_setting_t *at)
+{
+    struct client_header *a = calloc(CONFIG_MAX_CLIENT_HEADERS, sizeof(*a));
+    if (!a)
+        settings_fail(ld, at, "out of memory");
+    return a;
+}
+
+static int parse_required(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    return add_header_list(ld, s, r->required, &r->nrequired);
+}
+
+/* What the auth service sees: the credentials first, then requiredHeaders, then these. */
+static int parse_forward(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    const config_setting_t *at = s ? s : ld->group;
+    if (add_client_header(ld, at, r->forward, &r->nforward, "Authorization") < 0 ||
+        add_client_header(ld, at, r->forward, &r->nforward, "Cookie") < 0)
+        return -1;
+    for (size_t i = 0; i < r->nrequired; i++)
+        if (add_client_header(ld, at, r->forward, &r->nforward, r->required[i].name) < 0)
+            return -1;
+    return add_header_list(ld, s, r->forward, &r->nforward);
+}
+
+/* ---- headers and params: auth-response header -> upstream header or parameter ---- */
+
+static size_t want(struct rule *r, const char *source)
+{
+    for (size_t i = 0; i < r->nwanted; i++)
+        if (http_name_eq(r->wanted[i], strlen(r->wanted[i]), source, strlen(source)))
+            return i;
+    r->wanted[r->nwanted] = strdup(source);
+    return r->nwanted++;
+}
+
+static int check_target(struct loader *ld, const config_setting_t *e, const char *target,
+                        bool param)
+{
+    if (param) {
+        if (!*target || strlen(target) > QUERY_MAX_NAME)
+            return settings_fail(ld, e, "parameter name must be 1 to %d characters",
+                                 QUERY_MAX_NAME);
+        if (!query_target_name_ok(target))
+            return settings_fail(
+                ld, e, "parameter name '%s' may contain only letters, digits and -._~", target);
+        return 0;
+    }
+    if (!http_is_token(target, strlen(target)) || strlen(target) > MAX_TARGET_NAME)
+        return settings_fail(ld, e, "'%s' is not a valid header name", target);
+    if (in_list(target, forbidden_targets, N(forbidden_targets)))
+        return settings_fail(ld, e,
+                             "'%s' is the web server's own header and cannot be set from the "
+                             "auth response",
+                             target);
+    if (strlen(target) >= 6 && http_name_eq(target, 6, "AUTHZ_", 6))
+        return settings_fail(ld, e, "'%s': names starting with AUTHZ_ are reserved", target);
+    return 0;
+}
+
+static int parse_mappings(struct loader *ld, const config_setting_t *s, struct rule *r, bool param,
+                          struct mapping **out, size_t *nout)
+{
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { sourceHeader = \"target\"; ... }");
+    int len = config_setting_length(s);
+    if (len > CONFIG_MAX_MAPPINGS)
+        return settings_fail(ld, s, "at most %d entries", CONFIG_MAX_MAPPINGS);
+    *out = calloc((size_t)len + 1, sizeof(**out));
+    if (!*out)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *source = config_setting_name(e);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return settings_fail(ld, e, "must be a string");
+        const char *target = config_setting_get_string(e);
+        if (!http_is_token(source, strlen(source)))
+            return settings_fail(ld, e, "'%s' is not a valid header name", source);
+        if (check_target(ld, e, target, param) < 0)
+            return -1;
+        for (size_t k = 0; k < *nout; k++)
+            if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
+                return settings_fail(ld, e, "target '%s' is set twice", target);
+        if (r->nwanted >= CONFIG_MAX_WANTED)
+            return settings_fail(ld, e, "too many distinct source headers");
+        struct mapping *m = &(*out)[(*nout)++];
+        m->source = strdup(source);
+        m->target = strdup(target);
+        m->wanted = want(r, source);
+        if (!m->source || !m->target || !r->wanted[m->wanted])
+            return settings_fail(ld, e, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_headers(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    return parse_mappings(ld, s, r, false, &r->headers, &r->nheaders);
+}
+
+static int parse_params(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (parse_mappings(ld, s, r, true, &r->params, &r->nparams) < 0)
+        return -1;
+    if (r->nparams == 0)
+        return 0;
+    r->param_targets = calloc(r->nparams, sizeof(*r->param_targets));
+    if (!r->param_targets)
+        return settings_fail(ld, s, "out of memory");
+    for (size_t i = 0; i < r->nparams; i++)
+        query_target_init(&r->param_targets[i], r->params[i].target);
+    return 0;
+}
+
+/* ---- url and files ---- */
+
+static int parse_url(struct loader *ld, const config_setting_t *s, void *field)
+{
+    char **url = field;
+    if (settings_string(ld, s, url) < 0)
+        return -1;
+    const char *host;
+    if (strncmp(*url, "http://", 7) == 0)
+        host = *url + 7;
+    else if (strncmp(*url, "https://", 8) == 0)
+        host = *url + 8;
+    else
+        return settings_fail(ld, s, "must start with http:// or https://");
+    if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
+        return settings_fail(ld, s, "has no host");
+    for (const char *p = *url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return settings_fail(ld, s, "must not contain spaces or control characters");
+    return 0;
+}
+
+/* A file the authorizer must be able to read: checked now, not at the first request. */
+static int parse_readable(struct loader *ld, const config_setting_t *s, void *field)
+{
+    char **file = field;
+    *file = NULL;
+    if (!s)
+        return 0;
+    if (settings_string(ld, s, file) < 0)
+        return -1;
+    if (access(*file, R_OK) != 0)
+        return settings_fail(ld, s, "cannot read '%s': %s", *file, strerror(errno));
+    return 0;
+}
+
+/* ---- rule.cache ---- */
+
+static int parse_cache_key(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule_cache *c = field;
+    if (!s)
+        return 0;
+    if (!settings_is_list(s) || config_setting_length(s) == 0)
+        return settings_fail(ld, s, "must be a non-empty list of client header names");
+    if (!(c->key = new_header_array(ld, s)))
+        return -1;
+    return add_header_list(ld, s, c->key, &c->nkey);
+}
+
+static const struct setting cache_settings[] = {
+    {"ttl", SETTING_SECONDS, offsetof(struct rule_cache, ttl_ms), .required = true, .min = 1,
+     .max = MAX_CACHE_TTL_MS},
+    {"negativeTtl", SETTING_SECONDS, offsetof(struct rule_cache, negative_ttl_ms), .min = 0,
+     .max = MAX_CACHE_TTL_MS},
+    {"maxEntries", SETTING_SIZE, offsetof(struct rule_cache, max_entries), .min = 1,
+     .max = MAX_CACHE_ENTRIES, .def = DEFAULT_CACHE_ENTRIES},
+    {"key", SETTING_CUSTOM, 0, .parse = parse_cache_key},
+    SETTINGS_END,
+};
+
+/* rule.cache = { ... }: the decision cache, off without it. */
+static int parse_cache(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule_cache *c = field;
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { ttl = 30; ... }");
+    if (settings_load(ld, s, cache_settings, c) < 0)
+        return -1;
+    c->enabled = true;
+    return 0;
+}
+
+/* ---- rule ---- */
+
+static const struct setting rule_settings[] = {
+    {"url", SETTING_CUSTOM, offsetof(struct rule, url), .required = true, .parse = parse_url},
+    {"timeout", SETTING_SECONDS, offsetof(struct rule, timeout_ms), .min = 1, .max = MAX_TIMEOUT_MS,
+     .def = DEFAULT_TIMEOUT_MS},
+    {"connectTimeout", SETTING_SECONDS, offsetof(struct rule, connect_timeout_ms), .min = 1,
+     .max = MAX_TIMEOUT_MS, .def = 0 /* 0: DEFAULT_CONNECT_TIMEOUT_MS, at most timeout */},
+    {"requiredHeaders", SETTING_CUSTOM, 0, .parse = parse_required},
+    {"forwardHeaders", SETTING_CUSTOM, 0, .parse = parse_forward},
+    {"headers", SETTING_CUSTOM, 0, .parse = parse_headers},
+    {"params", SETTING_CUSTOM, 0, .parse = parse_params},
+    {"tlsCaFile", SETTING_CUSTOM, offsetof(struct rule, tls_ca_file), .parse = parse_readable},
+    {"tlsClientCert", SETTING_CUSTOM, offsetof(struct rule, tls_client_cert),
+     .parse = parse_readable},
+    {"tlsClientKey", SETTING_CUSTOM, offsetof(struct rule, tls_client_key),
+     .parse = parse_readable},
+    {"tlsVerify", SETTING_BOOL, offsetof(struct rule, tls_verify), .def = 1},
+    {"cache", SETTING_CUSTOM, offsetof(struct rule, cache), .parse = parse_cache},
+    SETTINGS_END,
+};
+
+/* The checks across a rule's settings, once all of them are read. */
+static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
+{
+    const config_setting_t *ct = config_setting_get_member(s, "connectTimeout");
+    if (!ct)
+        r->connect_timeout_ms =
+            DEFAULT_CONNECT_TIMEOUT_MS < r->timeout_ms ? DEFAULT_CONNECT_TIMEOUT_MS : r->timeout_ms;
+    else if (r->connect_timeout_ms > r->timeout_ms)
+        return settings_fail(ld, ct, "must not exceed timeout");
+    if (!!r->tls_client_cert != !!r->tls_client_key)
+        return settings_fail(ld, s, "tlsClientCert and tlsClientKey must be given together");
+    if (!r->tls_verify) {
+        char path[256];
+        settings_path(s, path, sizeof(path));
+        log_warn("%s:%d: %s.tlsVerify is false: the auth service's certificate is not checked",
+                 ld->file, (int)config_setting_source_line(s), path);
+    }
+    return 0;
+}
+
+static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    static _Atomic unsigned long next_rule_id;
+    r->id = atomic_fetch_add(&next_rule_id, 1) + 1;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { url = ...; }");
+    if (!(r->required = new_header_array(ld, s)) || !(r->forward = new_header_array(ld, s)))
+        return -1;
+    /* Kept from every answer, whatever the mappings say: for relaying denials, and for the
+     * cache's lifetime rules (WANTED_* in config.h). */
+    r->wanted[r->nwanted++] = strdup("WWW-Authenticate");
+    r->wanted[r->nwanted++] = strdup("Content-Type");
+    r->wanted[r->nwanted++] = strdup("Cache-Control");
+    if (!r->wanted[0] || !r->wanted[1] || !r->wanted[2])
+        return settings_fail(ld, s, "out of memory");
+    if (settings_load(ld, s, rule_settings, r) < 0)
+        return -1;
+    return finish_rule(ld, s, r);
+}
+
+/* ---- middleware ---- */
+
+static int parse_type(struct loader *ld, const config_setting_t *s, void *field)
+{
+    char **type = field;
+    if (settings_string(ld, s, type) < 0)
+        return -1;
+    for (size_t i = 0; i < N(types); i++)
+        if (strcmp(*type, types[i]) == 0)
+            return 0;
+    char path[256];
+    settings_path(config_setting_parent(s), path, sizeof(path));
+    return settings_fail_at(ld, s, path, "type '%s' is not supported (only \"jwt\")", *type);
+}
+
+static int parse_paths(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct middleware *m = field;
+    if (!settings_is_list(s) || config_setting_length(s) == 0)
+        return settings_fail(ld, s, "must be a non-empty list of paths");
+    int len = config_setting_length(s);
+    m->paths = calloc((size_t)len, sizeof(*m->paths));
+    if (!m->paths)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return settings_fail(ld, e, "must be a string");
+        const char *msg = path_pattern_compile(config_setting_get_string(e), &m->paths[i]);
+        if (msg)
+            return settings_fail(ld, e, "'%s' %s", config_setting_get_string(e), msg);
+        m->npaths++;
+    }
+    return 0;
+}
+
+static const struct setting middleware_settings[] = {
+    {"name", SETTING_STRING, offsetof(struct middleware, name), .required = true},
+    {"type", SETTING_CUSTOM, offsetof(struct middleware, type), .required = true,
+     .parse = parse_type},
+    {"paths", SETTING_CUSTOM, 0, .required = true, .parse = parse_paths},
+    {"rule", SETTING_CUSTOM, offsetof(struct middleware, rule), .required = true,
+     .parse = parse_rule},
+    SETTINGS_END,
+};
+
+static int load_middleware(struct loader *ld, const config_setting_t *s, struct config *cfg)
+{
+    struct middleware *m = &cfg->middlewares[cfg->nmiddlewares++]; /* freed if it fails */
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { name = ...; type = \"jwt\"; ... }");
+    if (settings_load(ld, s, middleware_settings, m) < 0)
+        return -1;
+    for (size_t i = 0; i + 1 < cfg->nmiddlewares; i++) {
+        if (strcmp(cfg->middlewares[i].name, m->name) == 0) {
+            char path[64];
+            settings_path(s, path, sizeof(path));
+            return settings_fail_at(ld, config_setting_get_member(s, "name"), path,
+                                    "name '%s' is used twice", m->name);
+        }
+    }
+    m->kind = MIDDLEWARE_FORWARD;
+    return 0;
+}
+
+/* ---- top level ---- */
+
+static int parse_listen_mode(struct loader *ld, const config_setting_t *s, void *field)
+{
+    int *mode = field;
+    *mode = -1;
+    if (!s)
+        return 0;
+    char *text = NULL;
+    if (settings_string(ld, s, &text) < 0)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 8);
+    bool bad = errno || *end || end == text || v < 0 || v > 0777;
+    free(text);
+    if (bad)
+        return settings_fail(ld, s, "must be an octal mode such as \"0660\"");
+    *mode = (int)v;
+    return 0;
+}
+
+static int parse_log_level(struct loader *ld, const config_setting_t *s, void *field)
+{
+    int *level = field;
+    *level = LOG_LEVEL_WARN;
+    char *text = NULL;
+    if (!s)
+        return 0;
+    if (settings_string(ld, s, &text) < 0)
+        return -1;
+    *level = log_level_parse(text);
+    free(text);
+    if (*level < 0)
+        return settings_fail(ld, s, "must be \"error\", \"warn\", \"info\" or \"debug\"");
+    return 0;
+}
+
+static int parse_log_target(struct loader *ld, const config_setting_t *s, void *field)
+{
+    int *target = field;
+    *target = LOG_TARGET_STDERR;
+    char *text = NULL;
+    if (!s)
+        return 0;
+    if (settings_string(ld, s, &text) < 0)
+        return -1;
+    *target = log_target_parse(text);
+    free(text);
+    if (*target < 0)
+        return settings_fail(ld, s, "must be \"stderr\" or \"syslog\"");
+    return 0;
+}
+
+static int parse_middlewares(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct config *cfg = field;
+    if (!settings_is_list(s))
+        return settings_fail(ld, s, "must be a list ( { ... }, ... )");
+    int n = config_setting_length(s);
+    if (n == 0)
+        return settings_fail(ld, s,
+                             "is empty: nothing would be protected (use paths = (\"/\") to "
+                             "protect all)");
+    cfg->middlewares = calloc((size_t)n + 1, sizeof(*cfg->middlewares));
+    if (!cfg->middlewares)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < n; i++)
+        if (load_middleware(ld, config_setting_get_elem(s, (unsigned)i), cfg) < 0)
+            return -1;
+    return 0;
+}
+
+static const struct setting root_settings[] = {
+    {"listen", SETTING_STRING, offsetof(struct config, listen), .required = false},
+    {"listen_mode", SETTING_CUSTOM, offsetof(struct config, listen_mode),
+     .parse = parse_listen_mode},
+    {"workers", SETTING_INT, offsetof(struct config, workers), .min = 1, .max = CONFIG_MAX_WORKERS,
+     .def = DEFAULT_WORKERS},
+    {"log_level", SETTING_CUSTOM, offsetof(struct config, log_level), .parse = parse_log_level},
+    {"metrics_listen", SETTING_STRING, offsetof(struct config, metrics_listen), .required = false},
+    {"log_target", SETTING_CUSTOM, offsetof(struct config, log_target), .parse = parse_log_target},
+    {"middlewares", SETTING_CUSTOM, 0, .required = true, .parse = parse_middlewares},
+    SETTINGS_END,
+};
+
+int schema_load(struct loader *ld, const config_setting_t *root, struct config *cfg)
+{
+    return settings_load(ld, root, root_settings, cfg);
+}
