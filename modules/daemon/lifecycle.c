@@ -1,7 +1,6 @@
 /* lifecycle.c - see lifecycle.h. */
 #include "daemon/lifecycle.h"
 
-#include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,11 +114,6 @@ static int start(struct daemon *dm, struct config *cfg, char *err, size_t errlen
         return -1;
     }
     dm->forward_ready = true;
-    if (FCGX_Init() != 0) {
-        snprintf(err, errlen, "FCGX_Init failed");
-        config_free(cfg);
-        return -1;
-    }
     size_t workers = (size_t)cfg->workers;
     struct policy *p = NULL;
     if (policy_new(cfg, &p, err, errlen)) /* owns cfg from here on */

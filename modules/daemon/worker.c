@@ -4,8 +4,6 @@
 #include "daemon/worker.h"
 
 #include <errno.h>
-#include <fastcgi.h>
-#include <fcgiapp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,16 +22,27 @@
 #include "daemon/decisionlog.h"
 #include "daemon/listener.h"
 #include "daemon/metrics.h"
+#include "http/fcgi.h"
 #include "http/request.h"
+
+/* Bytes read from a connection at a time. */
+#define INPUT_SPACE (64 * 1024)
 
 struct worker {
     pthread_t thread;
     size_t index; /* its slot in the swap */
     struct worker_pool *pool;
     struct decide_ctx *ctx;
-    FCGX_Request req;
-    struct buf out;
-    char *outmem; /* RESPONSE_MAX bytes */
+
+    /* The connection being served, and what was read from it but not parsed yet. */
+    int fd;
+    struct fcgi_parser parser;
+    char *input; /* INPUT_SPACE bytes */
+    size_t in_start, in_len;
+
+    struct buf text; /* the CGI-style response */
+    struct buf out;  /* the same, framed as FastCGI records */
+    char *mem;       /* the memory of all the above, allocated once */
 };
 
 struct worker_pool {
@@ -45,11 +54,112 @@ struct worker_pool {
     size_t n, started;
 };
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Waits until fd is ready for `events` or the deadline passes; false if it passed. */
+static bool wait_for(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = events};
+        int rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (rc > 0)
+            return true;
+        if (rc < 0 && errno != EINTR)
+            return false;
+    }
+}
+
+/* Sends all of data before the deadline; false if the peer went away or was too slow. */
+static bool send_all(int fd, const char *data, size_t len, int64_t deadline)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!wait_for(fd, POLLOUT, deadline))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sends what the parser has to answer by itself (management records, refused requests). */
+static bool send_replies(struct worker *w, int64_t deadline)
+{
+    struct buf *r = &w->parser.replies;
+    bool ok = r->len == 0 || send_all(w->fd, r->data, r->len, deadline);
+    buf_reset(r);
+    return ok;
+}
+
+enum read_result { READ_REQUEST, READ_CLOSE };
+
+/*
+ * Reads the next request whole. The first byte must come within WORKER_IO_TIMEOUT_S, and the
+ * whole request within WORKER_IO_TIMEOUT_S of its first byte: a peer that trickles bytes
+ * holds a worker that long at most, whatever it announces.
+ */
+static enum read_result read_request(struct worker *w, struct fcgi_request *req)
+{
+    int64_t deadline = now_ms() + WORKER_IO_TIMEOUT_S * 1000;
+    bool started = false;
+    for (;;) {
+        while (w->in_len > 0) {
+            size_t used = 0;
+            const char *why = NULL;
+            enum fcgi_status st =
+                fcgi_feed(&w->parser, w->input + w->in_start, w->in_len, &used, req, &why);
+            w->in_start += used;
+            w->in_len -= used;
+            if (!send_replies(w, deadline))
+                return READ_CLOSE;
+            if (st == FCGI_REQUEST)
+                return READ_REQUEST;
+            if (st == FCGI_BROKEN) {
+                log_debug("closing a FastCGI connection: %s", why);
+                return READ_CLOSE;
+            }
+        }
+        w->in_start = 0;
+        ssize_t n = recv(w->fd, w->input, INPUT_SPACE, MSG_DONTWAIT);
+        if (n > 0) {
+            if (!started) { /* the request's time runs from its first byte */
+                deadline = now_ms() + WORKER_IO_TIMEOUT_S * 1000;
+                started = true;
+            }
+            w->in_len = (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            return READ_CLOSE; /* the web server closed the connection */
+        if (errno == EINTR)
+            continue;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || !wait_for(w->fd, POLLIN, deadline))
+            return READ_CLOSE;
+        if (atomic_load(&w->pool->stopping) && !fcgi_in_request(&w->parser))
+            return READ_CLOSE;
+    }
 }
 
 /*
@@ -62,24 +172,26 @@ static bool abandoned(const struct worker *w)
 {
     if (!w->pool->unix_listener)
         return false;
-    struct pollfd p = {.fd = w->req.ipcFd, .events = POLLIN};
+    struct pollfd p = {.fd = w->fd, .events = POLLIN};
     return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
 }
 
-static void answer(struct worker *w, const struct decision *d)
+/* Writes the decision and frames it for the web server, in w->out. */
+static void frame(struct worker *w, uint16_t id, const struct decision *d)
 {
-    buf_reset(&w->out);
-    if (!response_write(d, &w->out)) {
+    buf_reset(&w->text);
+    if (!response_write(d, &w->text)) {
         /* Cannot happen within the bounds; if it did, fail closed rather than cut it short. */
         struct decision failed;
         decide_unanswerable(&failed, d->mw);
-        buf_reset(&w->out);
-        response_write(&failed, &w->out);
+        buf_reset(&w->text);
+        response_write(&failed, &w->text);
     }
-    FCGX_PutStr(w->out.data, (int)w->out.len, w->req.out);
+    buf_reset(&w->out);
+    fcgi_frame_answer(&w->out, id, w->text.data, w->text.len);
 }
 
-static void handle(struct worker *w)
+static bool handle(struct worker *w, const struct fcgi_request *req)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -87,38 +199,67 @@ static void handle(struct worker *w)
     struct policy *p = swap_acquire(w->pool->swap, w->index);
     struct request_view view;
     struct decision d;
-    const char *bad = request_view_init(&view, w->req.envp);
-    if (bad)
+    const char *bad = request_view_init(&view, req->envp);
+    if (req->refusal)
+        decide_bad_request(&d, req->refusal);
+    else if (bad)
         decide_bad_request(&d, bad);
     else if (abandoned(w))
         decide_abandoned(&d);
     else
         decide(p, &view, w->ctx, &d);
-    answer(w, &d);
+    frame(w, req->id, &d);
     double ms = ms_since(&t0);
     metrics_record(&d, ms / 1e3);
-    decisionlog_write(&view, &d, w->req.role != FCGI_AUTHORIZER, ms);
+    /* Logged before it is sent: the log line of a request comes before anything the web
+     * server does after the answer (its next request, say). */
+    decisionlog_write(&view, &d, req->role != FCGI_ROLE_AUTHORIZER, ms);
     swap_release(w->pool->swap, w->index); /* d points into the policy until here */
     metrics_in_flight(-1);
+    return send_all(w->fd, w->out.data, w->out.len, now_ms() + WORKER_IO_TIMEOUT_S * 1000);
 }
 
-/* Seconds a FastCGI connection may stall while the authorizer reads or writes it. */
-static void set_io_timeouts(int fd)
+/*
+ * Closes the connection. On TCP, unread input (a request body the authorizer never reads)
+ * would turn the close into a reset that can cost the web server the answer: shut down our
+ * side, then read until the peer closes, for a bounded time. A unix socket has no resets.
+ */
+static void close_connection(struct worker *w)
 {
-    struct timeval tv = {WORKER_IO_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (!w->pool->unix_listener && shutdown(w->fd, SHUT_WR) == 0) {
+        int64_t deadline = now_ms() + WORKER_IO_TIMEOUT_S * 1000;
+        for (;;) {
+            ssize_t n = recv(w->fd, w->input, INPUT_SPACE, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                break;
+            if (n < 0 && errno != EINTR && !wait_for(w->fd, POLLIN, deadline))
+                break;
+        }
+    }
+    close(w->fd);
+    w->fd = -1;
+}
+
+/* Serves the requests of one connection: one, or several if the web server keeps it. */
+static void serve_connection(struct worker *w)
+{
+    fcgi_parser_reset(&w->parser);
+    w->in_start = w->in_len = 0;
+    struct fcgi_request req;
+    while (read_request(w, &req) == READ_REQUEST) {
+        if (!handle(w, &req) || !req.keep_conn || atomic_load(&w->pool->stopping))
+            break;
+    }
+    close_connection(w);
 }
 
 /* The next connection from the web server, or -1 when stopping. */
 static int next_connection(struct worker_pool *pool)
 {
     while (!atomic_load(&pool->stopping)) {
-        int fd = accept4(pool->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            set_io_timeouts(fd);
+        int fd = accept4(pool->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0)
             return fd;
-        }
         if (atomic_load(&pool->stopping))
             break;
         if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED || errno == EPROTO)
@@ -131,39 +272,15 @@ static int next_connection(struct worker_pool *pool)
 }
 
 /*
- * Each worker accepts on its own (accept(2) is safe to call from many threads) and only then
- * lets libfcgi read the request from that connection. FCGX_Accept_r would also read the
- * BEGIN_REQUEST and PARAMS records, so serializing it behind one lock lets a single stalled
- * peer stop every worker. libfcgi reads a connection it is given in its request (as for
- * FCGI_KEEP_CONN) instead of accepting; its request has no listening socket of its own.
+ * Each worker accepts on its own (accept(2) is safe to call from many threads) and reads its
+ * own connection: a peer that stalls in the middle of a request holds up that one worker for
+ * WORKER_IO_TIMEOUT_S at most, never the others.
  */
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct worker_pool *pool = w->pool;
-    for (;;) {
-        if (w->req.ipcFd < 0) {
-            int fd = next_connection(pool);
-            if (fd < 0)
-                break;
-            w->req.ipcFd = fd;
-            w->req.keepConnection = 1; /* makes FCGX_Accept_r read it rather than close it */
-        }
-        if (FCGX_Accept_r(&w->req) < 0)
-            continue; /* the connection ended or broke before a whole request; it is closed */
-        handle(w);
-        /* libfcgi closes a TCP connection by shutting down its side and then reading until
-         * the peer closes, so that unread input cannot turn into a reset that costs the peer
-         * the answer. A unix socket has no resets: close at once, one wait fewer. */
-        if (pool->unix_listener)
-            w->req.detached = 1;
-        /* Answers now; closes the connection unless the web server asked to keep it. */
-        FCGX_Finish_r(&w->req);
-        if (atomic_load(&pool->stopping) && w->req.ipcFd >= 0) {
-            close(w->req.ipcFd);
-            w->req.ipcFd = -1;
-        }
-    }
+    while ((w->fd = next_connection(w->pool)) >= 0)
+        serve_connection(w);
     return NULL;
 }
 
@@ -172,28 +289,44 @@ static void free_worker(struct worker *w)
     if (w->ctx)
         auth_worker_free(w->ctx->auth);
     free(w->ctx);
-    free(w->outmem);
+    free(w->mem);
 }
+
+/* One allocation for a worker's buffers: the parameters' arena and slots, the input, the
+ * response text and its framing. */
+#define ARENA_SPACE FCGI_MAX_PARAMS_BYTES
+#define SLOTS_SPACE ((FCGI_MAX_PARAMS + 1) * sizeof(char *))
+#define OUT_SPACE (RESPONSE_MAX + FCGI_FRAMING(RESPONSE_MAX))
+#define WORKER_SPACE (SLOTS_SPACE + ARENA_SPACE + INPUT_SPACE + RESPONSE_MAX + OUT_SPACE)
 
 static bool setup_worker(struct worker_pool *pool, size_t i, char *err, size_t errlen)
 {
     struct worker *w = &pool->workers[i];
     w->index = i;
     w->pool = pool;
+    w->fd = -1;
     w->ctx = calloc(1, sizeof(*w->ctx));
-    w->outmem = malloc(RESPONSE_MAX);
-    if (!w->ctx || !w->outmem) {
+    w->mem = malloc(WORKER_SPACE);
+    if (!w->ctx || !w->mem) {
         snprintf(err, errlen, "cannot set up worker %zu: out of memory", i);
         return false;
     }
-    buf_init(&w->out, w->outmem, RESPONSE_MAX);
+    char *m = w->mem;
+    char **slots = (char **)m; /* first: malloc's alignment suits the pointers */
+    m += SLOTS_SPACE;
+    fcgi_parser_init(&w->parser, m, slots, (unsigned)pool->n);
+    m += ARENA_SPACE;
+    w->input = m;
+    m += INPUT_SPACE;
+    buf_init(&w->text, m, RESPONSE_MAX);
+    m += RESPONSE_MAX;
+    buf_init(&w->out, m, OUT_SPACE);
     char why[256];
     w->ctx->auth = auth_worker_new(why, sizeof(why));
     if (!w->ctx->auth) {
         snprintf(err, errlen, "cannot set up worker %zu: %s", i, why);
         return false;
     }
-    FCGX_InitRequest(&w->req, -1, 0); /* no socket: libfcgi never accepts by itself */
     return true;
 }
 
@@ -231,7 +364,6 @@ void workers_stop(struct worker_pool *pool)
     if (!pool)
         return;
     atomic_store(&pool->stopping, true);
-    FCGX_ShutdownPending();
     shutdown(pool->listen_fd, SHUT_RDWR);
     for (size_t i = 0; i < pool->started; i++)
         pthread_join(pool->workers[i].thread, NULL);

@@ -1,9 +1,10 @@
 /*
  * worker.h - the worker threads: accept a FastCGI connection, decide each request on it, answer.
  *
- * Every worker accepts connections itself, concurrently, and lets libfcgi read the request
- * from the connection it accepted: a peer that stalls in the middle of its request holds up
- * only that one worker (for WORKER_IO_TIMEOUT_S at most), never the others. Each worker
+ * Every worker accepts connections itself, concurrently, and reads the request from the
+ * connection it accepted (http/fcgi.h parses it): a peer that stalls or trickles holds up only
+ * that one worker, for WORKER_IO_TIMEOUT_S from the request's first byte at most, never the
+ * others. Each worker
  * finishes its request before it accepts again, so an answer is never held back until another
  * connection arrives. Each worker owns its scratch space (libcurl handle, buffers) for the
  * whole run and decides with the policy it acquires from the swap for each request.
@@ -16,7 +17,8 @@
 
 #include "daemon/swap.h"
 
-/* Seconds a FastCGI connection may stall while the authorizer reads or writes it. */
+/* Seconds a FastCGI connection may wait for a request's first byte, and the request may take
+ * from its first byte to its last; the same for writing an answer. */
 #define WORKER_IO_TIMEOUT_S 10
 
 struct worker_pool;

@@ -154,14 +154,10 @@ def test_bad_client_header_is_400_without_auth_call(fwd, auth, role, header, val
     assert auth.requests() == []
 
 
-# libfcgi hands parameters over as C strings: a NUL inside a value cuts it there, and the
-# authorizer cannot see past it. lighttpd, Apache and nginx refuse NUL in the request line and
-# in headers with 400 themselves (tests/servers), so it cannot arrive through them. Kept as
-# strict expected failures: they start failing the suite the day the limit is lifted.
-NUL_LIMIT = pytest.mark.xfail(strict=True, reason="libfcgi passes parameters as C strings")
+# A NUL inside a FastCGI parameter is seen whole (the reader keeps every byte with its
+# length) and refused with 400: nothing is cut short at it.
 
 
-@NUL_LIMIT
 @pytest.mark.parametrize("header", ["Authorization", "X-Request-Id"])
 def test_nul_in_client_header_is_400(fwd, auth, header):
     """A NUL is a control character like any other: 400, and nothing cut short at it

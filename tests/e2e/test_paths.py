@@ -143,14 +143,10 @@ def test_missing_request_uri_is_400(deny_all, auth, role):
     assert auth.requests() == []
 
 
-# libfcgi hands parameters over as C strings: a NUL inside a value cuts it there, and the
-# authorizer cannot see past it. lighttpd, Apache and nginx refuse NUL in the request line and
-# in headers with 400 themselves (tests/servers), so it cannot arrive through them. Kept as
-# strict expected failures: they start failing the suite the day the limit is lifted.
-NUL_LIMIT = pytest.mark.xfail(strict=True, reason="libfcgi passes parameters as C strings")
+# A NUL inside a FastCGI parameter is seen whole (the reader keeps every byte with its
+# length) and refused with 400: nothing is cut short at it.
 
 
-@NUL_LIMIT
 def test_nul_in_request_uri_is_400(deny_all, auth):
     """REQUEST_URI "/public<NUL>/../protected": a control character, so 400 by contract.
     Read as a C string it is "/public" (unprotected) - it must not be let through."""

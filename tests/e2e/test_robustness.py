@@ -11,7 +11,7 @@ import time
 import pytest
 
 import fcgiclient as fc
-from conftest import assert_allowed, assert_status_only, build_config, cgi_params
+from conftest import SLOW, assert_allowed, assert_status_only, build_config, cgi_params
 
 WORKERS = 3
 GOOD = {"Authorization": "Bearer good"}
@@ -241,3 +241,69 @@ def test_stalled_client_does_not_block_other_requests(token):
                               "dropped the stalled connection")
     finally:
         stalled.close()
+
+
+def test_a_trickling_client_is_dropped_within_the_request_deadline(token):
+    """One byte every 1.5 s keeps every single read short, but the request as a whole has
+    10 s from its first byte: the connection is closed before the trickle could finish,
+    and the worker serves others again."""
+    data = fc.begin_request(1, fc.AUTHORIZER) + params_stream()
+    sock = fc.connect(token.address, timeout=60 * SLOW)
+    closed_after = None
+    try:
+        for i, byte in enumerate(data):
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed_after = i
+                break
+            sock.settimeout(1.5)
+            try:
+                if sock.recv(1) == b"":
+                    closed_after = i
+                    break
+            except socket.timeout:
+                pass
+            except OSError:
+                closed_after = i
+                break
+    finally:
+        sock.close()
+    assert closed_after is not None and closed_after < len(data) - 1, \
+        "a trickling request was read to its end (%d bytes)" % len(data)
+    check_healthy(token)
+
+
+def test_announced_2gb_value_under_an_address_space_limit(auth, tmp_path):
+    """A PARAMS record announcing a 2 GB value must not make the process allocate it: under
+    an address-space limit far below that, the authorizer answers the next request."""
+    import os
+    import resource
+    import subprocess
+    from conftest import AUTHORIZER, AUTHORIZER_CMD
+    if AUTHORIZER_CMD != [AUTHORIZER] or b"__asan_init" in open(AUTHORIZER, "rb").read():
+        pytest.skip("valgrind and AddressSanitizer need more address space than the limit")
+    conf = tmp_path / "authorizer.conf"
+    conf.write_text(build_config(auth.url(mode="token"), workers=2))
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(64)
+    address = lsock.getsockname()
+    limit = 512 * 1024 * 1024
+    log = open(tmp_path / "log", "w")
+    proc = subprocess.Popen(
+        [AUTHORIZER, "-c", str(conf)], stdin=lsock.fileno(), stdout=log, stderr=log,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    lsock.close()
+    try:
+        huge = (fc.begin_request(1, fc.AUTHORIZER)
+                + fc.encode_record(fc.PARAMS, 1, b"\x8b\xff\xff\xff\xf0" + b"REQUEST_URI" + b"x" * 100))
+        for _ in range(3):
+            fc.send_raw(address, huge, shutdown_write=False, read=False)
+        resp = fc.request(address, cgi_params("/protected", GOOD), timeout=10)
+        assert_allowed(resp, IDENTITY, "countryId=DE")
+        assert proc.poll() is None, open(tmp_path / "log").read()
+    finally:
+        proc.kill()
+        proc.wait()
+        log.close()
