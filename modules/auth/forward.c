@@ -386,6 +386,13 @@ enum auth_status forward_call(struct forward_client *b, const struct rule *r,
         res->cause = b->refusal_cause;
         return AUTH_FAILED;
     }
+    /* A connection closed before the blank line that ends the headers may have cut off a
+     * header, or a whole answer: nothing of it is trusted. */
+    if (rc == CURLE_OK && !b->in_body) {
+        res->error = "auth response ended before the end of its headers";
+        res->cause = CAUSE_MALFORMED;
+        return AUTH_FAILED;
+    }
     if (rc != CURLE_OK) {
         /* The final error first: libcurl keeps the message of the first failure of a
          * transfer, which is not this one when it retried a reused connection. */

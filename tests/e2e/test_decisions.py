@@ -274,6 +274,11 @@ HOSTILE = [
     ("101-final", {"mode": "info_only", "early_status": 101}),
     ("bad-chunk", {"mode": "badchunk", "h": "userId:42"}),
     ("short-body", {"mode": "shortbody", "h": "userId:42"}),
+    # Closed before the blank line that ends the headers: whatever arrived is not trusted.
+    ("truncated-headers", {"mode": "truncated", "h": ["userId:42", "userCountryId:DE"]}),
+    ("truncated-mid-value", {"mode": "truncated", "h": ["userId:4242"], "cut": 28}),
+    ("truncated-status-line", {"mode": "truncated", "cut": 12}),
+    ("truncated-401", {"mode": "truncated", "status": 401, "www": "Bearer"}),
 ]
 
 
