@@ -339,6 +339,23 @@ static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule
             DEFAULT_CONNECT_TIMEOUT_MS < r->timeout_ms ? DEFAULT_CONNECT_TIMEOUT_MS : r->timeout_ms;
     else if (r->connect_timeout_ms > r->timeout_ms)
         return settings_fail(ld, ct, "must not exceed timeout");
+    /* A key header the auth service never sees would let callers with other credentials
+     * share one caller's answer. */
+    for (size_t k = 0; k < r->cache.nkey; k++) {
+        const char *name = r->cache.key[k].name;
+        bool forwarded = false;
+        for (size_t i = 0; i < r->nforward && !forwarded; i++)
+            forwarded =
+                http_name_eq(name, strlen(name), r->forward[i].name, strlen(r->forward[i].name));
+        if (!forwarded) {
+            const config_setting_t *key =
+                config_setting_get_member(config_setting_get_member(s, "cache"), "key");
+            return settings_fail(ld, config_setting_get_elem(key, (unsigned)k),
+                                 "'%s' is not forwarded to the auth service, so its answer "
+                                 "cannot depend on it (add it to forwardHeaders)",
+                                 name);
+        }
+    }
     if (!!r->tls_client_cert != !!r->tls_client_key)
         return settings_fail(ld, s, "tlsClientCert and tlsClientKey must be given together");
     if (!r->tls_verify) {

@@ -406,6 +406,9 @@ static void test_config_errors(void)
         "{ ttl = 5; maxEntries = 0; }",
         "{ ttl = 5; key = (); }",
         "{ ttl = 5; key = ( \"Bad Header\" ); }",
+        /* The auth service never sees X-Session: callers with other sessions would share. */
+        "{ ttl = 5; key = ( \"X-Session\" ); }",
+        "{ ttl = 5; key = ( \"Authorization\", \"x-session\" ); }",
         "{ ttl = 5; size = 3; }", /* unknown setting */
         "30",
     };
@@ -424,6 +427,27 @@ static void test_config_errors(void)
     }
 }
 
+/* A key header is fine once the auth service sees it: forwarded, or required (hence sent). */
+static void test_key_of_forwarded_headers(void)
+{
+    const char *rules[] = {
+        "forwardHeaders = ( \"X-Session\" ); cache = { ttl = 5; key = ( \"x-session\" ); };",
+        "requiredHeaders = ( \"X-Session\" ); cache = { ttl = 5; key = ( \"X-Session\" ); };",
+        "cache = { ttl = 5; key = ( \"Cookie\" ); };",
+    };
+    for (size_t i = 0; i < UNIT_N(rules); i++) {
+        char text[1024], err[512];
+        snprintf(text, sizeof(text),
+                 "middlewares = ( { name = \"m\"; type = \"jwt\"; paths = ( \"/\" );\n"
+                 "  rule = { url = \"http://127.0.0.1:9/auth\"; %s }; } );\n",
+                 rules[i]);
+        struct config *cfg = NULL;
+        const char *msg = config_load_string(text, "t.conf", &cfg, err, sizeof(err));
+        UNIT_CHECK(msg == NULL, "%s: %s", rules[i], msg ? msg : "");
+        config_free(cfg);
+    }
+}
+
 int main(void)
 {
     static const struct unit_case keys[] = {UNIT_CASE(test_full_key_covers_every_input),
@@ -435,6 +459,7 @@ int main(void)
                                              UNIT_CASE(test_capacity_is_the_total),
                                              UNIT_CASE(test_concurrent_misses_ask_once),
                                              UNIT_CASE(test_config_errors),
+                                             UNIT_CASE(test_key_of_forwarded_headers),
                                              UNIT_END};
     static const struct unit_suite suites[] = {{"keys", keys}, {"store", store}, {NULL, NULL}};
     return unit_main(suites);
