@@ -155,6 +155,13 @@ void decide(const struct policy *p, const struct request_view *req, struct decid
     d->mw = m;
 
     const struct rule *r = &m->rule;
+    /* A header the auth service is shown must be the one the application reads. */
+    for (size_t k = 0; k < r->nforward; k++) {
+        if (request_param_repeated(req->envp, r->forward[k].cgi)) {
+            set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "a forwarded header given twice");
+            return;
+        }
+    }
     for (size_t k = 0; k < r->nrequired; k++) {
         const char *v = request_param(req->envp, r->required[k].cgi);
         if (!v || !*v) {

@@ -17,10 +17,62 @@ const char *request_param(char *const *envp, const char *name)
     return NULL;
 }
 
+bool request_param_repeated(char *const *envp, const char *name)
+{
+    size_t len = strlen(name), seen = 0;
+    for (char *const *p = envp; p && *p; p++)
+        if (strncmp(*p, name, len) == 0 && (*p)[len] == '=' && ++seen > 1)
+            return true;
+    return false;
+}
+
 static const char *param_or(char *const *envp, const char *name, const char *def)
 {
     const char *v = request_param(envp, name);
     return v ? v : def;
+}
+
+static const char *last_of(const char *s, size_t len, char c)
+{
+    while (len-- > 0)
+        if (s[len] == c)
+            return s + len;
+    return NULL;
+}
+
+/* host:port or host, compared as names: case-insensitively, a port only if both have one. */
+static bool same_host(const char *a, size_t alen, const char *b, size_t blen)
+{
+    const char *ac = last_of(a, alen, ':'), *bc = last_of(b, blen, ':');
+    /* "[::1]:80": the colon that separates the port comes after the bracket. */
+    if (ac && memchr(a, ']', alen) && ac < (const char *)memchr(a, ']', alen))
+        ac = NULL;
+    if (bc && memchr(b, ']', blen) && bc < (const char *)memchr(b, ']', blen))
+        bc = NULL;
+    size_t an = ac ? (size_t)(ac - a) : alen, bn = bc ? (size_t)(bc - b) : blen;
+    if (an != bn || strncasecmp(a, b, an) != 0)
+        return false;
+    return !ac || !bc || (alen - an == blen - bn && memcmp(ac, bc, alen - an) == 0);
+}
+
+/* The authority of an absolute-form target becomes the host; see request.h for what is
+ * refused. */
+static const char *take_authority(struct request_view *v, const char *a, size_t alen,
+                                  const char *scheme)
+{
+    if (alen == 0 || alen > REQUEST_MAX_AUTHORITY)
+        return "absolute-form REQUEST_URI with an empty or overlong host";
+    if (memchr(a, '@', alen))
+        return "absolute-form REQUEST_URI with user information";
+    if (strcmp(scheme, v->scheme) != 0)
+        return "absolute-form REQUEST_URI with another scheme than the connection's";
+    const char *header = request_param(v->envp, "HTTP_HOST");
+    if (header && *header && !same_host(a, alen, header, strlen(header)))
+        return "absolute-form REQUEST_URI naming another host than Host";
+    memcpy(v->authority, a, alen);
+    v->authority[alen] = '\0';
+    v->host = v->authority;
+    return NULL;
 }
 
 const char *request_view_init(struct request_view *v, char **envp)
@@ -40,9 +92,13 @@ const char *request_view_init(struct request_view *v, char **envp)
 
     /* Absolute-form targets ("GET http://host/path"): the path starts after the authority. */
     const char *p = v->request_uri;
+    const char *authority = NULL, *target_scheme = NULL;
+    size_t alen = 0;
     if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0) {
-        p = strstr(p, "://") + 3;
-        p += strcspn(p, "/?#");
+        target_scheme = p[4] == ':' ? "http" : "https";
+        authority = strstr(p, "://") + 3;
+        alen = strcspn(authority, "/?#");
+        p = authority + alen;
         if (*p != '/')
             return "absolute-form REQUEST_URI without a path";
     }
@@ -63,6 +119,17 @@ const char *request_view_init(struct request_view *v, char **envp)
         v->scheme = https && strcasecmp(https, "on") == 0 ? "https" : "http";
     v->host = param_or(envp, "HTTP_HOST", param_or(envp, "SERVER_NAME", ""));
     v->remote_addr = param_or(envp, "REMOTE_ADDR", "");
+    if (authority) {
+        const char *why = take_authority(v, authority, alen, target_scheme);
+        if (why)
+            return why;
+    }
+    static const char *const read_once[] = {"REQUEST_URI", "REQUEST_METHOD", "HTTP_HOST",
+                                            "SERVER_NAME", "REMOTE_ADDR",    "REQUEST_SCHEME",
+                                            "HTTPS"};
+    for (size_t i = 0; i < sizeof(read_once) / sizeof(*read_once); i++)
+        if (request_param_repeated(envp, read_once[i]))
+            return "a request field given twice";
     if (!http_value_is_safe(v->host, strlen(v->host)) ||
         !http_value_is_safe(v->method, strlen(v->method)) ||
         !http_value_is_safe(v->remote_addr, strlen(v->remote_addr)))

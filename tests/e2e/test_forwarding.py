@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import (CLIENT_ADDR, CLIENT_HOST, assert_allowed, assert_status_only,
+from conftest import (CLIENT_ADDR, CLIENT_HOST, cgi_params, assert_allowed, assert_status_only,
                       build_config, header_values)
 
 URI = "/protected/doc?id=7&countryId=XX"
@@ -96,13 +96,44 @@ def test_host_falls_back_to_server_name(fwd, auth):
 
 
 def test_absolute_form_request_uri(fwd, auth):
-    uri = "http://other.example/protected/x?y=1"
+    uri = "https://app.example.test/protected/x?y=1"
     resp = fwd.request(uri, {"Authorization": "Bearer a", "X-Tenant": "t"}, query="y=1")
     assert resp.status == 200
     [entry] = auth.requests()
     assert only(entry, "X-Original-URI") == uri
     assert only(entry, "X-Forwarded-Uri") == uri
     assert only(entry, "X-Original-URL") == uri
+    assert only(entry, "X-Forwarded-Host") == "app.example.test"
+
+
+@pytest.mark.parametrize("uri,host,scheme", [
+    ("https://admin.example/protected/x", "public.example", "https"),
+    ("https://admin.example/protected/x", "admin.example.evil", "https"),
+    ("https://admin.example:444/protected/x", "admin.example:443", "https"),
+    ("http://app.example.test/protected/x", "app.example.test", "https"),
+    ("https://user@app.example.test/protected/x", "app.example.test", "https"),
+    ("https://app.example.test@admin.example/protected/x", "app.example.test", "https"),
+], ids=["other-host", "suffix", "other-port", "other-scheme", "userinfo", "userinfo-host"])
+def test_absolute_form_naming_another_host_is_400(fwd, auth, role, uri, host, scheme):
+    """The host the auth service is told must be the one the upstream gets: an absolute
+    target that disagrees with Host (or the connection's scheme) is not decided at all."""
+    resp = fwd.request(uri, {"Authorization": "Bearer a", "X-Tenant": "t"}, host=host,
+                       scheme=scheme, role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
+@pytest.mark.parametrize("name", ["HTTP_AUTHORIZATION", "HTTP_X_TENANT", "HTTP_X_REQUEST_ID",
+                                  "HTTP_HOST", "REQUEST_URI", "REMOTE_ADDR"])
+def test_a_field_given_twice_is_400(fwd, auth, role, name):
+    """lighttpd hands "X_Tenant: a" and "X-Tenant: b" over as two HTTP_X_TENANT params: the
+    authorizer would check one while the application reads the other."""
+    params = cgi_params("/protected", {"Authorization": "Bearer a", "X-Tenant": "t",
+                                       "X-Request-Id": "r"})
+    params = list(params.items()) + [(name, dict(params).get(name, "x") + "-other")]
+    resp = fwd.send(params, role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
 
 
 def test_forged_forwarded_for_without_remote_addr(fwd, auth):

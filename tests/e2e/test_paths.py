@@ -45,8 +45,8 @@ PROTECTED = [
     "/public/%2e%2e;/protected",
     "/files/a.pd%66",
     "/files/a.pdf;v=1",
-    "http://app.example.test/protected",
-    "https://other.example:8443/Protected/x?y=1",
+    "https://app.example.test/protected",
+    "https://APP.example.test/Protected/x?y=1",
     "/api",
     "/api/",
     "/api/v1/users",
@@ -79,7 +79,7 @@ UNPROTECTED = [
     "/files/a.pdfx",
     "/files/x/a.pdf",
     "/filesx/a.pdf",
-    "http://app.example.test/public",
+    "https://app.example.test/public",
 ]
 
 MALFORMED = [

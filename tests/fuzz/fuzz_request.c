@@ -102,7 +102,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *h = first_param(envp, "HTTP_HOST");
     if (!h)
         h = first_param(envp, "SERVER_NAME");
-    FUZZ_CHECK(h ? v.host == h : *v.host == '\0', "host is not HTTP_HOST, then SERVER_NAME");
+    if (uri[0] == '/') {
+        FUZZ_CHECK(h ? v.host == h : *v.host == '\0', "host is not HTTP_HOST, then SERVER_NAME");
+    } else {
+        /* Absolute form: the target's authority, which Host (if any) names too. */
+        const char *a = strstr(uri, "://") + 3;
+        size_t alen = strcspn(a, "/?#");
+        FUZZ_CHECK(strlen(v.host) == alen && strncmp(v.host, a, alen) == 0 && !memchr(a, '@', alen),
+                   "host is not the target's authority");
+    }
+    /* Every field it reads was there once at most. */
+    static const char *const once[] = {"REQUEST_URI", "REQUEST_METHOD", "HTTP_HOST", "SERVER_NAME",
+                                       "REMOTE_ADDR", "REQUEST_SCHEME", "HTTPS"};
+    for (size_t i = 0; i < sizeof(once) / sizeof(*once); i++)
+        FUZZ_CHECK(!request_param_repeated(envp, once[i]), "%s accepted twice", once[i]);
     FUZZ_CHECK(request_param(envp, "REQUEST_URI") == uri, "request_param disagrees");
 
     /* The path as the authorizer reads it. */

@@ -599,7 +599,7 @@ static void test_request_view_basic(void)
     char *envp[] = {"REQUEST_METHOD=POST",      "REQUEST_URI=/a/b?x=1&y=2",
                     "QUERY_STRING=rewritten=1", "HTTP_HOST=www.example.com",
                     "SERVER_NAME=internal",     "REMOTE_ADDR=192.0.2.1",
-                    "REQUEST_URI=/second",      NULL};
+                    NULL};
     struct request_view v;
     CU_ASSERT_PTR_NULL_FATAL(request_view_init(&v, envp));
     CU_ASSERT_PTR_EQUAL(v.envp, envp);
@@ -666,17 +666,24 @@ static void test_request_view_absolute_form(void)
 {
     struct {
         const char *uri;
-        const char *path;
-        const char *query;
+        const char *scheme, *host_header;
+        const char *path, *query, *host;
     } cases[] = {
-        {"REQUEST_URI=http://host.example/a/b?x=1", "/a/b", "x=1"},
-        {"REQUEST_URI=https://host.example:8443/a", "/a", ""},
-        {"REQUEST_URI=HTTP://HOST/Protected?q", "/Protected", "q"},
-        {"REQUEST_URI=http://user@host/p", "/p", ""},
-        {"REQUEST_URI=//host/p", "//host/p", ""},
+        {"REQUEST_URI=http://host.example/a/b?x=1", "http", NULL, "/a/b", "x=1", "host.example"},
+        {"REQUEST_URI=https://host.example:8443/a", "https", "HTTP_HOST=host.example:8443", "/a",
+         "", "host.example:8443"},
+        {"REQUEST_URI=HTTP://HOST/Protected?q", "http", "HTTP_HOST=host", "/Protected", "q",
+         "HOST"},
+        /* A port on one side only does not make it another host. */
+        {"REQUEST_URI=http://host.example/a", "http", "HTTP_HOST=HOST.example:80", "/a", "",
+         "host.example"},
+        {"REQUEST_URI=http://[::1]:8080/a", "http", "HTTP_HOST=[::1]", "/a", "", "[::1]:8080"},
+        {"REQUEST_URI=//host/p", "http", "HTTP_HOST=app", "//host/p", "", "app"},
     };
     for (size_t i = 0; i < UNIT_N(cases); i++) {
-        char *envp[] = {(char *)cases[i].uri, NULL};
+        char scheme[64];
+        snprintf(scheme, sizeof(scheme), "REQUEST_SCHEME=%s", cases[i].scheme);
+        char *envp[] = {(char *)cases[i].uri, scheme, (char *)cases[i].host_header, NULL};
         struct request_view v;
         const char *bad = request_view_init(&v, envp);
         UNIT_CHECK(bad == NULL, "%s: %s", cases[i].uri, bad ? bad : "");
@@ -686,18 +693,54 @@ static void test_request_view_absolute_form(void)
             v.path_len == strlen(cases[i].path) && strncmp(v.path, cases[i].path, v.path_len) == 0,
             "%s: path '%.*s', expected '%s'", cases[i].uri, (int)v.path_len, v.path, cases[i].path);
         UNIT_STR_EQ(v.query, cases[i].query);
+        UNIT_STR_EQ(v.host, cases[i].host);
     }
 
     static const char *const bad[] = {
         "REQUEST_URI=http://host.example",
         "REQUEST_URI=http://host.example?x=/a",
         "REQUEST_URI=https://",
+        "REQUEST_URI=http:///p",
+        "REQUEST_URI=http://user@host/p",
+        "REQUEST_URI=http://a@host.example/p",
     };
     for (size_t i = 0; i < UNIT_N(bad); i++) {
         char *envp[] = {(char *)bad[i], NULL};
         struct request_view v;
         UNIT_CHECK(request_view_init(&v, envp) != NULL, "%s must be refused", bad[i]);
     }
+}
+
+/* The host and scheme the auth service is told are the ones the upstream gets: an absolute
+ * target that names another host than Host, or another scheme than the connection's, is
+ * refused rather than decided for one host and proxied to the other. */
+static void test_request_view_host_confusion(void)
+{
+    struct {
+        char *envp[5];
+    } cases[] = {
+        {{"REQUEST_URI=http://admin.example/x", "HTTP_HOST=public.example", NULL}},
+        {{"REQUEST_URI=http://admin.example/x", "HTTP_HOST=admin.example.evil", NULL}},
+        {{"REQUEST_URI=http://admin.example:81/x", "HTTP_HOST=admin.example:80", NULL}},
+        {{"REQUEST_URI=https://admin.example/x", "HTTP_HOST=admin.example", NULL}},
+        {{"REQUEST_URI=http://admin.example/x", "HTTPS=on", "HTTP_HOST=admin.example", NULL}},
+        {{"REQUEST_URI=http://admin.example/x", "REQUEST_SCHEME=https", NULL}},
+        /* Fields the authorizer reads, given twice: which copy counts is not to be guessed. */
+        {{"REQUEST_URI=/x", "HTTP_HOST=a", "HTTP_HOST=b", NULL}},
+        {{"REQUEST_URI=/x", "REQUEST_URI=/y", NULL}},
+        {{"REQUEST_URI=/x", "REMOTE_ADDR=1.1.1.1", "REMOTE_ADDR=2.2.2.2", NULL}},
+        {{"REQUEST_URI=/x", "REQUEST_METHOD=GET", "REQUEST_METHOD=POST", NULL}},
+        {{"REQUEST_URI=/x", "HTTPS=on", "HTTPS=off", NULL}},
+    };
+    for (size_t i = 0; i < UNIT_N(cases); i++) {
+        struct request_view v;
+        UNIT_CHECK(request_view_init(&v, cases[i].envp) != NULL, "case %zu (%s, %s) accepted", i,
+                   cases[i].envp[0], cases[i].envp[1]);
+    }
+    char *ok[] = {"REQUEST_URI=http://admin.example/x", "HTTP_HOST=Admin.Example", NULL};
+    struct request_view v;
+    CU_ASSERT_PTR_NULL_FATAL(request_view_init(&v, ok));
+    UNIT_STR_EQ(v.host, "admin.example");
 }
 
 static void test_request_view_refused(void)
@@ -781,6 +824,7 @@ static const struct unit_case request_cases[] = {
     UNIT_CASE(test_request_view_defaults),
     UNIT_CASE(test_request_view_scheme),
     UNIT_CASE(test_request_view_absolute_form),
+    UNIT_CASE(test_request_view_host_confusion),
     UNIT_CASE(test_request_view_refused),
     UNIT_CASE(test_request_param),
     UNIT_END,
