@@ -40,69 +40,17 @@
 #include "webserver/servercheck.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Larger inputs are refused rather than half-checked. */
-#define MAX_INPUT (16u * 1024 * 1024)
-/* Nesting deeper than this is not followed (lighttpd lists, Apache sections, nginx blocks). */
-#define MAX_DEPTH 32
-/* Words kept per nginx statement or Apache directive; the rest are not needed. */
-#define MAX_WORDS 8
-
-struct report {
-    FILE *out;
-    int problems;
-};
-
-static void problem(struct report *rep, const char *file, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problem(struct report *rep, const char *file, size_t line, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(rep->out, "%s:%zu: ", file, line);
-    va_start(ap, fmt);
-    vfprintf(rep->out, fmt, ap);
-    va_end(ap);
-    fputc('\n', rep->out);
-    rep->problems++;
-}
-
-/* A piece of the input: not NUL-terminated. */
-struct span {
-    const char *s;
-    size_t len;
-};
-
-static bool span_is(struct span w, const char *lit)
-{
-    return w.len == strlen(lit) && memcmp(w.s, lit, w.len) == 0;
-}
-
-static bool span_is_nocase(struct span w, const char *lit)
-{
-    return w.len == strlen(lit) && strncasecmp(w.s, lit, w.len) == 0;
-}
+#include "webserver/scan.h"
 
 static bool span_starts_nocase(struct span w, const char *lit)
 {
     size_t n = strlen(lit);
     return w.len >= n && strncasecmp(w.s, lit, n) == 0;
-}
-
-/* A NUL-terminated copy, or NULL if out of memory. */
-static char *span_dup(struct span w)
-{
-    char *s = malloc(w.len + 1);
-    if (s) {
-        memcpy(s, w.s, w.len);
-        s[w.len] = '\0';
-    }
-    return s;
 }
 
 /* Whether w contains the variable `name` ("$uri", not "$uri_x"; also "${uri}"). */
@@ -121,46 +69,6 @@ static bool span_has_variable(struct span w, const char *name)
             return true;
     }
     return false;
-}
-
-/* Reads all of `in`; returns NULL (with *err set) if it cannot, or if it is too large. */
-static char *read_all(FILE *in, size_t *len, const char **err)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        *err = "out of memory";
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_INPUT) {
-                *err = "input too large";
-                free(buf);
-                return NULL;
-            }
-            cap *= 2;
-            char *bigger = realloc(buf, cap + 1);
-            if (!bigger) {
-                *err = "out of memory";
-                free(buf);
-                return NULL;
-            }
-            buf = bigger;
-        }
-        size_t got = fread(buf + n, 1, cap - n, in);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(in)) {
-        *err = "read error";
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 /* ---- lighttpd ------------------------------------------------------------------------ */
@@ -301,7 +209,7 @@ static void lighttpd_fastcgi(struct lighttpd_state *st, struct lexer *lx)
     struct group {
         size_t line;
         bool authorizer, check_local_off;
-    } stack[MAX_DEPTH];
+    } stack[SCAN_MAX_DEPTH];
     int depth = 0;
     struct ltok key = {LT_END, {NULL, 0}, 0}, arrow = key;
     do {
@@ -309,21 +217,22 @@ static void lighttpd_fastcgi(struct lighttpd_state *st, struct lexer *lx)
         if (t.kind == LT_END)
             return;
         if (is_punct(t, "(")) {
-            if (depth < MAX_DEPTH)
+            if (depth < SCAN_MAX_DEPTH)
                 stack[depth] = (struct group){t.line, false, false};
             depth++;
         } else if (is_punct(t, ")")) {
             depth--;
-            if (depth >= 0 && depth < MAX_DEPTH && stack[depth].authorizer) {
+            if (depth >= 0 && depth < SCAN_MAX_DEPTH && stack[depth].authorizer) {
                 st->authorizers++;
                 if (!stack[depth].check_local_off)
-                    problem(st->rep, st->file, stack[depth].line,
-                            "fastcgi.server entry in \"authorizer\" mode without "
-                            "\"check-local\" => \"disable\": lighttpd skips the authorizer "
-                            "for any path that is not a local file, so proxied requests pass "
-                            "unchecked (fails open)");
+                    report_problem(
+                        st->rep, st->file, stack[depth].line,
+                        "fastcgi.server entry in \"authorizer\" mode without "
+                        "\"check-local\" => \"disable\": lighttpd skips the authorizer "
+                        "for any path that is not a local file, so proxied requests pass "
+                        "unchecked (fails open)");
             }
-        } else if (depth > 0 && depth <= MAX_DEPTH && key.kind == LT_STRING &&
+        } else if (depth > 0 && depth <= SCAN_MAX_DEPTH && key.kind == LT_STRING &&
                    is_punct(arrow, "=>") && t.kind != LT_PUNCT) {
             if (span_is(key.text, "mode") && span_is(t.text, "authorizer"))
                 stack[depth - 1].authorizer = true;
@@ -356,41 +265,33 @@ static void check_lighttpd(struct report *rep, const char *file, const char *tex
     }
 
     if (st.authorizers == 0) {
-        problem(rep, file, 1,
-                "no fastcgi.server entry with \"mode\" => \"authorizer\": the authorizer "
-                "protects nothing");
+        report_problem(rep, file, 1,
+                       "no fastcgi.server entry with \"mode\" => \"authorizer\": the authorizer "
+                       "protects nothing");
         return;
     }
     if (!st.fastcgi_pos)
-        problem(rep, file, st.modules_line ? st.modules_line : 1,
-                "mod_fastcgi is not in server.modules: fastcgi.server is ignored and every "
-                "request passes unchecked (fails open)");
+        report_problem(rep, file, st.modules_line ? st.modules_line : 1,
+                       "mod_fastcgi is not in server.modules: fastcgi.server is ignored and every "
+                       "request passes unchecked (fails open)");
     else if (st.proxy_pos && st.proxy_pos < st.fastcgi_pos)
-        problem(rep, file, st.modules_line,
-                "mod_proxy comes before mod_fastcgi in server.modules: mod_proxy takes the "
-                "request first and the authorizer is never asked (fails open)");
+        report_problem(rep, file, st.modules_line,
+                       "mod_proxy comes before mod_fastcgi in server.modules: mod_proxy takes the "
+                       "request first and the authorizer is never asked (fails open)");
     if (!st.magnet_raw_url)
-        problem(rep, file, 1,
-                "no magnet.attract-raw-url-to: nothing removes identity headers sent by the "
-                "client, and the authorizer's answer never reaches the application (load "
-                "the script printed by `authorizer --print-glue lighttpd`)");
+        report_problem(rep, file, 1,
+                       "no magnet.attract-raw-url-to: nothing removes identity headers sent by the "
+                       "client, and the authorizer's answer never reaches the application (load "
+                       "the script printed by `authorizer --print-glue lighttpd`)");
 }
 
 /* ---- Apache -------------------------------------------------------------------------- */
-
-/* One Apache line (or nginx statement): its first words, and where it is. */
-struct directive {
-    struct span word[MAX_WORDS];
-    size_t nwords;
-    const char *file;
-    size_t line;
-};
 
 /* Splits a logical line into words; "quoted words" lose their quotes. */
 static void split_words(const char *s, const char *end, struct directive *d)
 {
     d->nwords = 0;
-    while (s < end && d->nwords < MAX_WORDS) {
+    while (s < end && d->nwords < SCAN_MAX_WORDS) {
         while (s < end && isspace((unsigned char)*s))
             s++;
         if (s >= end)
@@ -451,10 +352,10 @@ static void apache_close(struct report *rep, struct ap_section *stack, int depth
     for (int i = depth; i >= 0; i--)
         pass_auth = pass_auth || stack[i].pass_auth;
     if (!pass_auth)
-        problem(rep, s->checker_file, s->checker_line,
-                "%s without CGIPassAuth On: Apache withholds the Authorization header from "
-                "the authorizer",
-                s->checker);
+        report_problem(rep, s->checker_file, s->checker_line,
+                       "%s without CGIPassAuth On: Apache withholds the Authorization header from "
+                       "the authorizer",
+                       s->checker);
     if (!s->needs_user)
         return;
     const struct ap_section *req = NULL;
@@ -462,16 +363,16 @@ static void apache_close(struct report *rep, struct ap_section *stack, int depth
         if (stack[i].has_require)
             req = &stack[i];
     if (req && req->require_granted)
-        problem(rep, s->checker_file, s->checker_line,
-                "%s with \"Require all granted\": Apache never calls it and every request "
-                "passes unchecked (fails open); require valid-user, or with mod_fcgid use "
-                "FcgidAccessChecker",
-                s->checker);
+        report_problem(rep, s->checker_file, s->checker_line,
+                       "%s with \"Require all granted\": Apache never calls it and every request "
+                       "passes unchecked (fails open); require valid-user, or with mod_fcgid use "
+                       "FcgidAccessChecker",
+                       s->checker);
     else if (!req || !req->require_user)
-        problem(rep, s->checker_file, s->checker_line,
-                "%s without \"Require valid-user\" in effect: Apache never calls it (fails "
-                "open unless something else refuses the request)",
-                s->checker);
+        report_problem(rep, s->checker_file, s->checker_line,
+                       "%s without \"Require valid-user\" in effect: Apache never calls it (fails "
+                       "open unless something else refuses the request)",
+                       s->checker);
 }
 
 /* Records what a directive means for its section; returns whether it calls the authorizer. */
@@ -519,10 +420,11 @@ static bool apache_directive(struct report *rep, struct ap_section *stack, int d
             a++;
         if (a + 1 < d->nwords && span_is_nocase(d->word[a], "unset") &&
             span_starts_nocase(d->word[a + 1], "Variable-"))
-            problem(rep, d->file, d->line,
-                    "\"Header unset %.*s\" without \"always\": mod_fcgid's Variable- headers "
-                    "still reach the client; write \"Header always unset\"",
-                    (int)d->word[a + 1].len, d->word[a + 1].s);
+            report_problem(
+                rep, d->file, d->line,
+                "\"Header unset %.*s\" without \"always\": mod_fcgid's Variable- headers "
+                "still reach the client; write \"Header always unset\"",
+                (int)d->word[a + 1].len, d->word[a + 1].s);
     }
     return is_checker;
 }
@@ -572,7 +474,7 @@ static void apache_dump_comment(const char *s, const char *e, struct names *ns, 
 
 static void check_apache(struct report *rep, const char *file, const char *text, size_t len)
 {
-    struct ap_section stack[MAX_DEPTH + 1];
+    struct ap_section stack[SCAN_MAX_DEPTH + 1];
     int depth = 0, too_deep = 0, checkers = 0;
     memset(&stack[0], 0, sizeof(stack[0]));
     struct names names = {NULL, 0};
@@ -582,7 +484,7 @@ static void check_apache(struct report *rep, const char *file, const char *text,
     size_t line = 1;
     char *logical = malloc(len + 1);
     if (!logical) {
-        problem(rep, file, 1, "out of memory");
+        report_problem(rep, file, 1, "out of memory");
         return;
     }
     while (p < end) {
@@ -630,7 +532,7 @@ static void check_apache(struct report *rep, const char *file, const char *text,
         } else if (s[0] == '<') {
             const char *gt = memchr(s, '>', (size_t)(e - s));
             split_words(s + 1, gt ? gt : e, &d);
-            if (depth < MAX_DEPTH) {
+            if (depth < SCAN_MAX_DEPTH) {
                 depth++;
                 memset(&stack[depth], 0, sizeof(stack[depth]));
                 stack[depth].transparent = d.nwords > 0 && is_transparent(d.word[0]);
@@ -648,9 +550,9 @@ static void check_apache(struct report *rep, const char *file, const char *text,
         depth--;
     }
     if (checkers == 0)
-        problem(rep, file, 1,
-                "no FcgidAccessChecker, FcgidAuthorizer, FcgidAuthenticator or "
-                "AuthnzFcgiCheckAuthnProvider: the authorizer protects nothing");
+        report_problem(rep, file, 1,
+                       "no FcgidAccessChecker, FcgidAuthorizer, FcgidAuthenticator or "
+                       "AuthnzFcgiCheckAuthnProvider: the authorizer protects nothing");
     free(logical);
     for (size_t i = 0; i < names.n; i++)
         free(names.name[i]);
@@ -744,7 +646,7 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
         bool location, fastcgi_pass;
         size_t include_line; /* include of the stock params, 0: none */
         struct directive stmt;
-    } stack[MAX_DEPTH + 1];
+    } stack[SCAN_MAX_DEPTH + 1];
     int depth = 0;
     memset(&stack[0], 0, sizeof(stack[0]));
     struct directive d = {.nwords = 0, .file = file, .line = 1};
@@ -770,7 +672,7 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
             } else if (d.nwords == 0) {
                 /* an empty statement */
             } else if (c == '{') {
-                if (depth < MAX_DEPTH) {
+                if (depth < SCAN_MAX_DEPTH) {
                     depth++;
                     memset(&stack[depth], 0, sizeof(stack[depth]));
                     stack[depth].location = span_is(d.word[0], "location");
@@ -788,11 +690,12 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
             } else if (span_is(d.word[0], "proxy_pass") && d.nwords > 1) {
                 if (span_has_variable(d.word[1], "uri") ||
                     span_has_variable(d.word[1], "document_uri"))
-                    problem(st->rep, file, d.line,
-                            "proxy_pass with $uri: nginx has decoded and normalized that path, "
-                            "so the application gets another path than the one the authorizer "
-                            "decided on (encoded paths break); use the raw path from "
-                            "$request_uri ($authz_raw_path)");
+                    report_problem(
+                        st->rep, file, d.line,
+                        "proxy_pass with $uri: nginx has decoded and normalized that path, "
+                        "so the application gets another path than the one the authorizer "
+                        "decided on (encoded paths break); use the raw path from "
+                        "$request_uri ($authz_raw_path)");
             }
             d.nwords = 0;
         } else {
@@ -814,7 +717,7 @@ static void ngx_scan(struct ngx_state *st, const char *file, const char *p, cons
             }
             if (d.nwords == 0)
                 d.line = wline;
-            if (d.nwords < MAX_WORDS)
+            if (d.nwords < SCAN_MAX_WORDS)
                 d.word[d.nwords++] = (struct span){w, (size_t)(p - w)};
             if (quoted && p < end)
                 p++; /* the closing quote */
@@ -855,22 +758,22 @@ static void check_nginx(struct report *rep, const char *file, const char *text, 
         const struct ngx_location *l = &st.locs[i];
         for (size_t k = 0; k < st.ntargets; k++) {
             if (ngx_location_matches(l, st.targets[k])) {
-                problem(rep, l->file, l->line,
-                        "include of the stock FastCGI params in the authorizer's location "
-                        "(auth_request %s): every param is sent twice and the first one "
-                        "wins, so this location's own fastcgi_param lines cannot override "
-                        "them; list the authorizer's params yourself",
-                        st.targets[k]);
+                report_problem(rep, l->file, l->line,
+                               "include of the stock FastCGI params in the authorizer's location "
+                               "(auth_request %s): every param is sent twice and the first one "
+                               "wins, so this location's own fastcgi_param lines cannot override "
+                               "them; list the authorizer's params yourself",
+                               st.targets[k]);
                 break;
             }
         }
     }
     if (st.ntargets == 0)
-        problem(rep, file, 1,
-                "no auth_request: the authorizer protects nothing (check `nginx -T` "
-                "output, which includes every file)");
+        report_problem(rep, file, 1,
+                       "no auth_request: the authorizer protects nothing (check `nginx -T` "
+                       "output, which includes every file)");
     if (st.oom)
-        problem(rep, file, 1, "out of memory: the check is incomplete");
+        report_problem(rep, file, 1, "out of memory: the check is incomplete");
 
     for (size_t i = 0; i < st.ntargets; i++)
         free(st.targets[i]);
@@ -900,7 +803,7 @@ int servercheck_run(const char *server, FILE *in, const char *name, FILE *out)
             continue;
         const char *err = NULL;
         size_t len = 0;
-        char *text = read_all(in, &len, &err);
+        char *text = scan_read_all(in, &len, &err);
         if (!text) {
             fprintf(out, "%s: %s\n", name, err);
             return -1;
