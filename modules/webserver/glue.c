@@ -4,28 +4,9 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "base/httpsyntax.h"
+#include "webserver/identity.h"
 
 const char *const glue_servers[] = {"lighttpd", "apache", "nginx", NULL};
-
-/* Every `headers` target of every middleware, each once (case-insensitively). */
-static size_t identity_headers(const struct config *cfg, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->nmiddlewares; i++) {
-        const struct rule *r = &cfg->middlewares[i].rule;
-        for (size_t k = 0; k < r->nheaders; k++) {
-            const char *t = r->headers[k].target;
-            bool dup = false;
-            for (size_t j = 0; j < n; j++)
-                if (http_name_eq(out[j], strlen(out[j]), t, strlen(t)))
-                    dup = true;
-            if (!dup && n < max)
-                out[n++] = t;
-        }
-    }
-    return n;
-}
 
 /* nginx's name for a response header: lowercase, '-' as '_'. */
 static void nginx_name(const char *header, char *out, size_t outlen)
@@ -36,7 +17,7 @@ static void nginx_name(const char *header, char *out, size_t outlen)
     out[i] = '\0';
 }
 
-static void print_lighttpd(FILE *out, const char **ids, size_t n)
+static void print_lighttpd(FILE *out, const struct identity_headers *ids)
 {
     fputs("-- fcgi-authorizer glue for lighttpd (mod_magnet), printed by\n"
           "-- `authorizer --print-glue lighttpd`. Load it with\n"
@@ -48,9 +29,9 @@ static void print_lighttpd(FILE *out, const char **ids, size_t n)
           "-- Variable- values in the request environment.\n\n",
           out);
     fputs("local identity = {", out);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "%s\"%s\"", i ? ", " : " ", ids[i]);
-    fputs(n ? " }\n\n" : "}\n\n", out);
+    for (size_t i = 0; i < ids->n; i++)
+        fprintf(out, "%s\"%s\"", i ? ", " : " ", ids->name[i]);
+    fputs(ids->n ? " }\n\n" : "}\n\n", out);
     fputs("local r = lighty.r\n"
           "local env, hdr = r.req_env, r.req_header\n\n"
           "if env[\"AUTHZ_DECISION\"] == nil then\n"
@@ -76,7 +57,7 @@ static void print_lighttpd(FILE *out, const char **ids, size_t n)
           out);
 }
 
-static void print_apache(FILE *out, const char **ids, size_t n)
+static void print_apache(FILE *out, const struct identity_headers *ids)
 {
     fputs("# fcgi-authorizer glue for Apache (mod_fcgid or mod_authnz_fcgi), printed by\n"
           "# `authorizer --print-glue apache`. Put it inside the <Location> the authorizer\n"
@@ -86,14 +67,16 @@ static void print_apache(FILE *out, const char **ids, size_t n)
           "# mod_rewrite, mod_proxy and mod_proxy_http.\n\n"
           "# Identity headers: only the authorizer's values reach the application.\n",
           out);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < ids->n; i++) {
+        const char *h = ids->name[i];
         fprintf(out,
                 "RequestHeader unset %s\n"
                 "RequestHeader set %s \"%%{%s}e\" env=%s\n",
-                ids[i], ids[i], ids[i], ids[i]);
+                h, h, h, h);
+    }
     fputs("\n# Variable- headers must never reach the client (mod_fcgid would send them).\n", out);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "Header always unset Variable-%s\n", ids[i]);
+    for (size_t i = 0; i < ids->n; i++)
+        fprintf(out, "Header always unset Variable-%s\n", ids->name[i]);
     fputs("Header always unset Variable-AUTHZ_QUERY_STRING\n"
           "Header always unset Variable-AUTHZ_DECISION\n\n"
           "# Proxy the raw path, byte for byte, with the authorizer's query. Only a request the\n"
@@ -105,7 +88,7 @@ static void print_apache(FILE *out, const char **ids, size_t n)
           out);
 }
 
-static void print_nginx(FILE *out, const char **ids, size_t n)
+static void print_nginx(FILE *out, const struct identity_headers *ids)
 {
     fputs("# fcgi-authorizer glue for nginx (auth_request + fastcgi_pass), printed by\n"
           "# `authorizer --print-glue nginx`. Include it in each protected location, then\n"
@@ -117,31 +100,31 @@ static void print_nginx(FILE *out, const char **ids, size_t n)
           "auth_request_set $authz_decision $upstream_http_variable_authz_decision;\n"
           "auth_request_set $authz_query_string $upstream_http_variable_authz_query_string;\n",
           out);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < ids->n; i++) {
         char name[300];
-        nginx_name(ids[i], name, sizeof(name));
+        nginx_name(ids->name[i], name, sizeof(name));
         fprintf(out, "auth_request_set $authz_h_%s $upstream_http_variable_%s;\n", name, name);
     }
-    if (n)
+    if (ids->n)
         fputs("\n# Identity headers: an empty value sends none, so a client's copy never passes.\n",
               out);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < ids->n; i++) {
         char name[300];
-        nginx_name(ids[i], name, sizeof(name));
-        fprintf(out, "proxy_set_header %s $authz_h_%s;\n", ids[i], name);
+        nginx_name(ids->name[i], name, sizeof(name));
+        fprintf(out, "proxy_set_header %s $authz_h_%s;\n", ids->name[i], name);
     }
 }
 
 int glue_print(FILE *out, const char *server, const struct config *cfg)
 {
-    const char *ids[CONFIG_MAX_MAPPINGS * 8];
-    size_t n = identity_headers(cfg, ids, sizeof(ids) / sizeof(*ids));
+    struct identity_headers ids;
+    identity_collect(cfg, &ids);
     if (strcmp(server, "lighttpd") == 0)
-        print_lighttpd(out, ids, n);
+        print_lighttpd(out, &ids);
     else if (strcmp(server, "apache") == 0)
-        print_apache(out, ids, n);
+        print_apache(out, &ids);
     else if (strcmp(server, "nginx") == 0)
-        print_nginx(out, ids, n);
+        print_nginx(out, &ids);
     else
         return -1;
     return 0;
