@@ -8,17 +8,17 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth/forward.h"
-#include "config/config.h"
-#include "webserver/glue.h"
-#include "webserver/servercheck.h"
 #include "base/log.h"
+#include "config/config.h"
 #include "daemon/server.h"
+#include "webserver/webserver.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -26,14 +26,16 @@
 
 static void usage(FILE *out)
 {
+    char servers[WEBSERVER_NAMES_MAX];
+    webserver_names("|", servers, sizeof(servers));
     fprintf(out,
             "Usage: authorizer [-c FILE] [-t] [--print-glue SERVER] [-h] [-V]\n"
             "FastCGI authorizer: asks an auth service whether a request may pass.\n\n"
             "  -c FILE  configuration file (default: $AUTHORIZER_CONFIG, then %s)\n"
             "  -t       check the configuration, print what is wrong, exit 0 or 1\n"
-            "  --print-glue lighttpd|apache|nginx\n"
+            "  --print-glue %s\n"
             "           print the web-server glue for this configuration's identity headers\n"
-            "  --check-server lighttpd|apache|nginx FILE\n"
+            "  --check-server %s FILE\n"
             "           report settings in a web server's configuration (FILE, or - for stdin)\n"
             "           that would skip the authorizer or leak its Variable- headers; exit 0\n"
             "           if none, 1 if some\n"
@@ -41,7 +43,7 @@ static void usage(FILE *out)
             "  -V       show the version\n\n"
             "Without `listen` in the configuration it accepts on the socket inherited as fd 0,\n"
             "as lighttpd (bin-path), mod_fcgid and spawn-fcgi provide.\n",
-            SYSCONFDIR "/authorizer.conf");
+            SYSCONFDIR "/authorizer.conf", servers, servers);
 }
 
 static const char *config_path(const char *option)
@@ -54,6 +56,43 @@ static const char *config_path(const char *option)
     return SYSCONFDIR "/authorizer.conf";
 }
 
+/* "PREFIX: unknown server 'SERVER' (NAMES)", NAMES being those of the table. */
+static void unknown_server(FILE *out, const char *prefix, const char *server)
+{
+    char servers[WEBSERVER_NAMES_MAX];
+    webserver_names(", ", servers, sizeof(servers));
+    fprintf(out, "%s: unknown server '%s' (%s)\n", prefix, server, servers);
+}
+
+/* --print-glue SERVER: 0, or 2 if there is no such web server. */
+static int print_glue(const char *server, const struct config *cfg)
+{
+    const struct webserver *ws = webserver_find(server);
+    if (!ws) {
+        unknown_server(stderr, "authorizer: --print-glue", server);
+        return 2;
+    }
+    webserver_print_glue(ws, stdout, cfg);
+    return 0;
+}
+
+/* Checks `in` (called `name` in messages) as the configuration of `server`; see below. */
+static int check_input(const char *server, FILE *in, const char *name)
+{
+    const struct webserver *ws = webserver_find(server);
+    if (!ws) {
+        unknown_server(stdout, name, server);
+        return 2;
+    }
+    const char *err = NULL;
+    int problems = webserver_check(ws, in, name, stdout, &err);
+    if (problems < 0) {
+        printf("%s: %s\n", name, err);
+        return 2;
+    }
+    return problems > 0 ? 1 : 0;
+}
+
 /* --check-server SERVER FILE: 0 clean, 1 problems found, 2 usage or input errors. */
 static int check_server_config(const char *server, int nargs, char **args)
 {
@@ -61,16 +100,17 @@ static int check_server_config(const char *server, int nargs, char **args)
         usage(stderr);
         return 2;
     }
-    const char *name = args[0];
-    FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+    const char *path = args[0];
+    bool from_stdin = strcmp(path, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(path, "r");
     if (!in) {
-        fprintf(stderr, "authorizer: %s: %s\n", name, strerror(errno));
+        fprintf(stderr, "authorizer: %s: %s\n", path, strerror(errno));
         return 2;
     }
-    int problems = servercheck_run(server, in, strcmp(name, "-") == 0 ? "stdin" : name, stdout);
-    if (in != stdin)
+    int rc = check_input(server, in, from_stdin ? "stdin" : path);
+    if (!from_stdin)
         fclose(in);
-    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -137,13 +177,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (glue) {
-        int bad = glue_print(stdout, glue, cfg);
+        int rc = print_glue(glue, cfg);
         config_free(cfg);
-        if (bad)
-            fprintf(stderr,
-                    "authorizer: --print-glue: unknown server '%s' (lighttpd, apache, nginx)\n",
-                    glue);
-        return bad ? 2 : 0;
+        return rc;
     }
     if (check_only) {
         printf("authorizer: %s: configuration OK (%zu middlewares)\n", file, cfg->nmiddlewares);
