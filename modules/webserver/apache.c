@@ -160,58 +160,73 @@ static void apache_close(struct report *rep, struct ap_section *stack, int depth
                        s->checker);
 }
 
+/* The directives that call the authorizer; only an access checker runs without a user. */
+static const struct {
+    const char *name;
+    bool needs_user;
+} authorizer_directives[] = {
+    {"FcgidAccessChecker", false},
+    {"FcgidAuthorizer", true},
+    {"FcgidAuthenticator", true},
+    {"AuthnzFcgiCheckAuthnProvider", true},
+};
+
+/* Records a directive that calls the authorizer (the first one counts for its section). */
+static bool apache_checker(struct ap_section *s, const struct directive *d)
+{
+    bool is_checker = false;
+    for (size_t i = 0; i < sizeof(authorizer_directives) / sizeof(*authorizer_directives); i++) {
+        if (!span_is_nocase(d->word[0], authorizer_directives[i].name))
+            continue;
+        is_checker = true;
+        if (!s->checker) {
+            s->checker = authorizer_directives[i].name;
+            s->checker_file = d->file;
+            s->checker_line = d->line;
+            s->needs_user = authorizer_directives[i].needs_user;
+        }
+    }
+    return is_checker;
+}
+
+/* Require all granted, or Require valid-user / user / group. */
+static void apache_require(struct ap_section *s, const struct directive *d)
+{
+    s->has_require = true;
+    if (span_is_nocase(d->word[1], "all") && d->nwords > 2 && span_is_nocase(d->word[2], "granted"))
+        s->require_granted = true;
+    if (span_is_nocase(d->word[1], "valid-user") || span_is_nocase(d->word[1], "user") ||
+        span_is_nocase(d->word[1], "group"))
+        s->require_user = true;
+}
+
+/* Header [always|onsuccess] unset NAME: onsuccess (the default) misses mod_fcgid's headers. */
+static void apache_header(struct report *rep, const struct directive *d)
+{
+    size_t a = 1;
+    if (a < d->nwords && span_is_nocase(d->word[a], "onsuccess"))
+        a++;
+    if (a + 1 < d->nwords && span_is_nocase(d->word[a], "unset") &&
+        span_starts_nocase(d->word[a + 1], "Variable-"))
+        report_problem(rep, d->file, d->line,
+                       "\"Header unset %.*s\" without \"always\": mod_fcgid's Variable- headers "
+                       "still reach the client; write \"Header always unset\"",
+                       (int)d->word[a + 1].len, d->word[a + 1].s);
+}
+
 /* Records what a directive means for its section; returns whether it calls the authorizer. */
 static bool apache_directive(struct report *rep, struct ap_section *stack, int depth,
                              const struct directive *d)
 {
-    static const struct {
-        const char *name;
-        bool needs_user;
-    } checkers[] = {
-        {"FcgidAccessChecker", false},
-        {"FcgidAuthorizer", true},
-        {"FcgidAuthenticator", true},
-        {"AuthnzFcgiCheckAuthnProvider", true},
-    };
     struct ap_section *s = owner_of(stack, depth);
     struct span name = d->word[0];
-    bool is_checker = false;
-    for (size_t i = 0; i < sizeof(checkers) / sizeof(*checkers); i++) {
-        if (!span_is_nocase(name, checkers[i].name))
-            continue;
-        is_checker = true;
-        if (!s->checker) {
-            s->checker = checkers[i].name;
-            s->checker_file = d->file;
-            s->checker_line = d->line;
-            s->needs_user = checkers[i].needs_user;
-        }
-    }
     if (span_is_nocase(name, "CGIPassAuth") && d->nwords > 1 && span_is_nocase(d->word[1], "on"))
         s->pass_auth = true;
-    if (span_is_nocase(name, "Require") && d->nwords > 1) {
-        s->has_require = true;
-        if (span_is_nocase(d->word[1], "all") && d->nwords > 2 &&
-            span_is_nocase(d->word[2], "granted"))
-            s->require_granted = true;
-        if (span_is_nocase(d->word[1], "valid-user") || span_is_nocase(d->word[1], "user") ||
-            span_is_nocase(d->word[1], "group"))
-            s->require_user = true;
-    }
-    if (span_is_nocase(name, "Header")) {
-        /* Header [always|onsuccess] unset NAME: onsuccess (the default) misses them. */
-        size_t a = 1;
-        if (a < d->nwords && span_is_nocase(d->word[a], "onsuccess"))
-            a++;
-        if (a + 1 < d->nwords && span_is_nocase(d->word[a], "unset") &&
-            span_starts_nocase(d->word[a + 1], "Variable-"))
-            report_problem(
-                rep, d->file, d->line,
-                "\"Header unset %.*s\" without \"always\": mod_fcgid's Variable- headers "
-                "still reach the client; write \"Header always unset\"",
-                (int)d->word[a + 1].len, d->word[a + 1].s);
-    }
-    return is_checker;
+    if (span_is_nocase(name, "Require") && d->nwords > 1)
+        apache_require(s, d);
+    if (span_is_nocase(name, "Header"))
+        apache_header(rep, d);
+    return apache_checker(s, d);
 }
 
 /* File names seen in a dump; they live until the check ends. */
@@ -231,6 +246,13 @@ static const char *names_add(struct names *ns, struct span name, const char *fal
         return fallback;
     ns->name[ns->n++] = copy;
     return copy;
+}
+
+static void names_free(struct names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->name[i]);
+    free(ns->name);
 }
 
 /*
@@ -257,89 +279,132 @@ static void apache_dump_comment(const char *s, const char *e, struct names *ns, 
         *line = n;
 }
 
+/* The input as logical lines: physical lines ending in a backslash continue one. */
+struct ap_lines {
+    const char *p, *end;
+    size_t line; /* of the physical line at p */
+    char *buf;   /* as large as the input: a logical line is never longer */
+};
+
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && isspace((unsigned char)**s))
+        (*s)++;
+    while (*e > *s && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+/*
+ * Joins the next logical line into l->buf and returns it, trimmed, in [*s, *e), with the line
+ * it starts on in *first. Returns false at the end of the input.
+ */
+static bool next_logical_line(struct ap_lines *l, const char **s, const char **e, size_t *first)
+{
+    if (l->p >= l->end)
+        return false;
+    *first = l->line;
+    size_t n = 0;
+    for (;;) {
+        const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+        const char *last = nl ? nl : l->end;
+        if (last > l->p && last[-1] == '\r')
+            last--;
+        bool more = last > l->p && last[-1] == '\\';
+        if (more)
+            last--;
+        memcpy(l->buf + n, l->p, (size_t)(last - l->p));
+        n += (size_t)(last - l->p);
+        l->p = nl ? nl + 1 : l->end;
+        l->line++;
+        if (!more || l->p >= l->end)
+            break;
+        l->buf[n++] = ' ';
+    }
+    *s = l->buf;
+    *e = l->buf + n;
+    trim(s, e);
+    return true;
+}
+
+/* One scan of an Apache configuration. */
+struct ap_scan {
+    struct report *rep;
+    struct ap_section stack[SCAN_MAX_DEPTH + 1]; /* [0]: the server level */
+    int depth;
+    int too_deep; /* sections open beyond SCAN_MAX_DEPTH: not followed */
+    int checkers; /* directives that call the authorizer */
+    struct names names;
+    const char *file; /* where directives come from: the input, or a dump's "# In file:" */
+    size_t dump_line; /* the next directive's line from a dump's "#  12:" comment, 0: none */
+};
+
+/* <Name ...>: a section opens. */
+static void apache_open(struct ap_scan *sc, const char *s, const char *e, struct directive *d)
+{
+    const char *gt = memchr(s, '>', (size_t)(e - s));
+    split_words(s + 1, gt ? gt : e, d);
+    if (sc->depth >= SCAN_MAX_DEPTH) {
+        sc->too_deep++;
+        return;
+    }
+    sc->depth++;
+    struct ap_section *sec = &sc->stack[sc->depth];
+    memset(sec, 0, sizeof(*sec));
+    sec->transparent = d->nwords > 0 && is_transparent(d->word[0]);
+}
+
+/* </Name>: the innermost section closes and is judged (unless it was too deep to follow). */
+static void apache_end(struct ap_scan *sc)
+{
+    if (sc->too_deep > 0) {
+        sc->too_deep--;
+    } else if (sc->depth > 0) {
+        apache_close(sc->rep, sc->stack, sc->depth);
+        sc->depth--;
+    }
+}
+
+/* One logical line, trimmed and not empty: a comment, a section's start or end, a directive. */
+static void apache_line(struct ap_scan *sc, const char *s, const char *e, size_t line)
+{
+    if (*s == '#') {
+        apache_dump_comment(s, e, &sc->names, &sc->file, &sc->dump_line);
+        return;
+    }
+    struct directive d;
+    d.file = sc->file;
+    d.line = sc->dump_line ? sc->dump_line : line;
+    sc->dump_line = 0;
+    if (s[0] == '<' && s + 1 < e && s[1] == '/') {
+        apache_end(sc);
+    } else if (s[0] == '<') {
+        apache_open(sc, s, e, &d);
+    } else {
+        split_words(s, e, &d);
+        if (d.nwords > 0 && apache_directive(sc->rep, sc->stack, sc->depth, &d))
+            sc->checkers++;
+    }
+}
+
 void apache_check(struct report *rep, const char *file, const char *text, size_t len)
 {
-    struct ap_section stack[SCAN_MAX_DEPTH + 1];
-    int depth = 0, too_deep = 0, checkers = 0;
-    memset(&stack[0], 0, sizeof(stack[0]));
-    struct names names = {NULL, 0};
-    const char *cur_file = file;
-    size_t dump_line = 0; /* from a dump's "#  12:" comment, 0: none */
-    const char *p = text, *end = text + len;
-    size_t line = 1;
-    char *logical = malloc(len + 1);
-    if (!logical) {
+    struct ap_scan sc = {.rep = rep, .file = file};
+    struct ap_lines lines = {text, text + len, 1, malloc(len + 1)};
+    if (!lines.buf) {
         report_problem(rep, file, 1, "out of memory");
         return;
     }
-    while (p < end) {
-        /* One logical line: physical lines ending in a backslash continue it. */
-        size_t first_line = line, n = 0;
-        for (;;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *last = nl ? nl : end;
-            if (last > p && last[-1] == '\r')
-                last--;
-            bool more = last > p && last[-1] == '\\';
-            if (more)
-                last--;
-            memcpy(logical + n, p, (size_t)(last - p));
-            n += (size_t)(last - p);
-            p = nl ? nl + 1 : end;
-            line++;
-            if (!more || p >= end)
-                break;
-            logical[n++] = ' ';
-        }
-        const char *s = logical, *e = logical + n;
-        while (s < e && isspace((unsigned char)*s))
-            s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-            e--;
-        if (s >= e)
-            continue;
-        if (*s == '#') {
-            apache_dump_comment(s, e, &names, &cur_file, &dump_line);
-            continue;
-        }
-
-        struct directive d;
-        d.file = cur_file;
-        d.line = dump_line ? dump_line : first_line;
-        dump_line = 0;
-        if (s[0] == '<' && s + 1 < e && s[1] == '/') {
-            if (too_deep > 0) {
-                too_deep--;
-            } else if (depth > 0) {
-                apache_close(rep, stack, depth);
-                depth--;
-            }
-        } else if (s[0] == '<') {
-            const char *gt = memchr(s, '>', (size_t)(e - s));
-            split_words(s + 1, gt ? gt : e, &d);
-            if (depth < SCAN_MAX_DEPTH) {
-                depth++;
-                memset(&stack[depth], 0, sizeof(stack[depth]));
-                stack[depth].transparent = d.nwords > 0 && is_transparent(d.word[0]);
-            } else {
-                too_deep++;
-            }
-        } else {
-            split_words(s, e, &d);
-            if (d.nwords > 0 && apache_directive(rep, stack, depth, &d))
-                checkers++;
-        }
-    }
-    while (depth >= 0) {
-        apache_close(rep, stack, depth);
-        depth--;
-    }
-    if (checkers == 0)
+    const char *s, *e;
+    size_t first;
+    while (next_logical_line(&lines, &s, &e, &first))
+        if (s < e)
+            apache_line(&sc, s, e, first);
+    for (; sc.depth >= 0; sc.depth--)
+        apache_close(rep, sc.stack, sc.depth);
+    if (sc.checkers == 0)
         report_problem(rep, file, 1,
                        "no FcgidAccessChecker, FcgidAuthorizer, FcgidAuthenticator or "
                        "AuthnzFcgiCheckAuthnProvider: the authorizer protects nothing");
-    free(logical);
-    for (size_t i = 0; i < names.n; i++)
-        free(names.name[i]);
-    free(names.name);
+    free(lines.buf);
+    names_free(&sc.names);
 }
