@@ -163,97 +163,139 @@ static bool ngx_is_stock_params(struct span w)
     return span_is(b, "fastcgi_params") || span_is(b, "fastcgi.conf");
 }
 
+/* A { } block: what its statements have said so far. */
+struct ngx_block {
+    bool location, fastcgi_pass;
+    size_t include_line;   /* include of the stock params, 0: none */
+    struct directive stmt; /* the statement that opened it */
+};
+
 /* One file's worth of nginx configuration: statements end in ';', blocks in { }. */
+struct ngx_file {
+    struct ngx_state *st;
+    const char *name;
+    const char *p, *end;
+    size_t line;
+    struct ngx_block stack[SCAN_MAX_DEPTH + 1]; /* [0]: the file's top level */
+    int depth;
+    struct directive d; /* the statement being read */
+};
+
+/* A statement that ends in ';', in block b. */
+static void ngx_statement(struct ngx_state *st, struct ngx_block *b, const struct directive *d)
+{
+    if (span_is(d->word[0], "auth_request") && d->nwords > 1 && !span_is(d->word[1], "off")) {
+        ngx_add_target(st, d->word[1]);
+    } else if (span_is(d->word[0], "fastcgi_pass")) {
+        b->fastcgi_pass = true;
+    } else if (span_is(d->word[0], "include") && d->nwords > 1 && ngx_is_stock_params(d->word[1])) {
+        if (!b->include_line)
+            b->include_line = d->line;
+    } else if (span_is(d->word[0], "proxy_pass") && d->nwords > 1) {
+        if (span_has_variable(d->word[1], "uri") || span_has_variable(d->word[1], "document_uri"))
+            report_problem(st->rep, d->file, d->line,
+                           "proxy_pass with $uri: nginx has decoded and normalized that path, "
+                           "so the application gets another path than the one the authorizer "
+                           "decided on (encoded paths break); use the raw path from "
+                           "$request_uri ($authz_raw_path)");
+    }
+}
+
+/* '}': the innermost block ends; a location it proved to include the params is kept. */
+static void ngx_close_block(struct ngx_file *f)
+{
+    struct ngx_block *b = &f->stack[f->depth];
+    if (f->depth == 0)
+        return;
+    if (b->location && b->fastcgi_pass && b->include_line)
+        ngx_add_location(f->st, f->name, b->include_line, &b->stmt);
+    f->depth--;
+}
+
+/* '{' after the statement just read: a block opens (deeper ones are not followed). */
+static void ngx_open_block(struct ngx_file *f)
+{
+    if (f->depth >= SCAN_MAX_DEPTH)
+        return;
+    f->depth++;
+    struct ngx_block *b = &f->stack[f->depth];
+    memset(b, 0, sizeof(*b));
+    b->location = span_is(f->d.word[0], "location");
+    b->stmt = f->d;
+}
+
+/* ';', '{' or '}' at f->p: the statement read so far ends (an empty one does nothing). */
+static void ngx_end_statement(struct ngx_file *f)
+{
+    char c = *f->p++;
+    if (c == '}')
+        ngx_close_block(f);
+    else if (f->d.nwords > 0 && c == '{')
+        ngx_open_block(f);
+    else if (f->d.nwords > 0)
+        ngx_statement(f->st, &f->stack[f->depth], &f->d);
+    f->d.nwords = 0;
+}
+
+/* A word at f->p, quoted or not, added to the statement being read. */
+static void ngx_read_word(struct ngx_file *f)
+{
+    const char *p = f->p, *end = f->end;
+    char c = *p;
+    bool quoted = c == '"' || c == '\'';
+    const char *w = quoted ? ++p : p;
+    size_t wline = f->line;
+    while (
+        p < end &&
+        (quoted ? *p != c : !isspace((unsigned char)*p) && *p != ';' && *p != '{' && *p != '}')) {
+        if (quoted && *p == '\\' && p + 1 < end)
+            p++;
+        else if (*p == '$' && p + 1 < end && p[1] == '{') /* ${var} is one word */
+            while (p + 1 < end && *p != '}')
+                p++;
+        if (*p == '\n')
+            f->line++;
+        p++;
+    }
+    struct directive *d = &f->d;
+    if (d->nwords == 0)
+        d->line = wline;
+    if (d->nwords < SCAN_MAX_WORDS)
+        d->word[d->nwords++] = (struct span){w, (size_t)(p - w)};
+    if (quoted && p < end)
+        p++; /* the closing quote */
+    f->p = p;
+}
+
 static void ngx_scan(struct ngx_state *st, const char *file, const char *p, const char *end)
 {
-    struct block {
-        bool location, fastcgi_pass;
-        size_t include_line; /* include of the stock params, 0: none */
-        struct directive stmt;
-    } stack[SCAN_MAX_DEPTH + 1];
-    int depth = 0;
-    memset(&stack[0], 0, sizeof(stack[0]));
-    struct directive d = {.nwords = 0, .file = file, .line = 1};
-    size_t line = 1;
-    while (p < end) {
-        char c = *p;
-        if (c == '\n' || isspace((unsigned char)c)) {
-            if (c == '\n')
-                line++;
-            p++;
+    struct ngx_file f = {.st = st, .name = file, .p = p, .end = end, .line = 1};
+    f.d = (struct directive){.nwords = 0, .file = file, .line = 1};
+    while (f.p < f.end) {
+        char c = *f.p;
+        if (c == '\n') {
+            f.line++;
+            f.p++;
+        } else if (isspace((unsigned char)c)) {
+            f.p++;
         } else if (c == '#') {
-            while (p < end && *p != '\n')
-                p++;
+            while (f.p < f.end && *f.p != '\n')
+                f.p++;
         } else if (c == ';' || c == '{' || c == '}') {
-            p++;
-            struct block *b = &stack[depth];
-            if (c == '}') {
-                if (depth > 0) {
-                    if (b->location && b->fastcgi_pass && b->include_line)
-                        ngx_add_location(st, file, b->include_line, &b->stmt);
-                    depth--;
-                }
-            } else if (d.nwords == 0) {
-                /* an empty statement */
-            } else if (c == '{') {
-                if (depth < SCAN_MAX_DEPTH) {
-                    depth++;
-                    memset(&stack[depth], 0, sizeof(stack[depth]));
-                    stack[depth].location = span_is(d.word[0], "location");
-                    stack[depth].stmt = d;
-                }
-            } else if (span_is(d.word[0], "auth_request") && d.nwords > 1 &&
-                       !span_is(d.word[1], "off")) {
-                ngx_add_target(st, d.word[1]);
-            } else if (span_is(d.word[0], "fastcgi_pass")) {
-                b->fastcgi_pass = true;
-            } else if (span_is(d.word[0], "include") && d.nwords > 1 &&
-                       ngx_is_stock_params(d.word[1])) {
-                if (!b->include_line)
-                    b->include_line = d.line;
-            } else if (span_is(d.word[0], "proxy_pass") && d.nwords > 1) {
-                if (span_has_variable(d.word[1], "uri") ||
-                    span_has_variable(d.word[1], "document_uri"))
-                    report_problem(
-                        st->rep, file, d.line,
-                        "proxy_pass with $uri: nginx has decoded and normalized that path, "
-                        "so the application gets another path than the one the authorizer "
-                        "decided on (encoded paths break); use the raw path from "
-                        "$request_uri ($authz_raw_path)");
-            }
-            d.nwords = 0;
+            ngx_end_statement(&f);
         } else {
-            /* A word, quoted or not. */
-            bool quoted = c == '"' || c == '\'';
-            const char *w = quoted ? ++p : p;
-            size_t wline = line;
-            while (p < end &&
-                   (quoted ? *p != c
-                           : !isspace((unsigned char)*p) && *p != ';' && *p != '{' && *p != '}')) {
-                if (quoted && *p == '\\' && p + 1 < end)
-                    p++;
-                else if (*p == '$' && p + 1 < end && p[1] == '{') /* ${var} is one word */
-                    while (p + 1 < end && *p != '}')
-                        p++;
-                if (*p == '\n')
-                    line++;
-                p++;
-            }
-            if (d.nwords == 0)
-                d.line = wline;
-            if (d.nwords < SCAN_MAX_WORDS)
-                d.word[d.nwords++] = (struct span){w, (size_t)(p - w)};
-            if (quoted && p < end)
-                p++; /* the closing quote */
+            ngx_read_word(&f);
         }
     }
 }
 
-void nginx_check(struct report *rep, const char *file, const char *text, size_t len)
+/*
+ * `nginx -T` prints each file after a "# configuration file PATH:" line: each such part is
+ * scanned as that file, what comes before the first one as the input itself.
+ */
+static void ngx_scan_dump(struct ngx_state *st, const char *file, const char *text, size_t len)
 {
     static const char marker[] = "# configuration file ";
-    struct ngx_state st = {.rep = rep};
-    /* `nginx -T` prints each file after a "# configuration file PATH:" line. */
     const char *p = text, *end = text + len;
     const char *chunk = p;
     char *chunk_file = strdup(file);
@@ -263,7 +305,7 @@ void nginx_check(struct report *rep, const char *file, const char *text, size_t 
         size_t n = (size_t)(eol - p);
         if (chunk_file && n > sizeof(marker) && strncmp(p, marker, sizeof(marker) - 1) == 0 &&
             eol[-1] == ':') {
-            ngx_scan(&st, chunk_file, chunk, p);
+            ngx_scan(st, chunk_file, chunk, p);
             free(chunk_file);
             chunk_file = span_dup((struct span){p + sizeof(marker) - 1, n - sizeof(marker)});
             chunk = nl ? nl + 1 : end;
@@ -273,39 +315,54 @@ void nginx_check(struct report *rep, const char *file, const char *text, size_t 
         p = nl + 1;
     }
     if (chunk_file)
-        ngx_scan(&st, chunk_file, chunk, end);
+        ngx_scan(st, chunk_file, chunk, end);
     else
-        st.oom = true;
+        st->oom = true;
     free(chunk_file);
+}
 
-    for (size_t i = 0; i < st.nlocs; i++) {
-        const struct ngx_location *l = &st.locs[i];
-        for (size_t k = 0; k < st.ntargets; k++) {
-            if (ngx_location_matches(l, st.targets[k])) {
+/* A location that includes the stock params is a problem once an auth_request points to it. */
+static void ngx_report_includes(struct report *rep, const struct ngx_state *st)
+{
+    for (size_t i = 0; i < st->nlocs; i++) {
+        const struct ngx_location *l = &st->locs[i];
+        for (size_t k = 0; k < st->ntargets; k++) {
+            if (ngx_location_matches(l, st->targets[k])) {
                 report_problem(rep, l->file, l->line,
                                "include of the stock FastCGI params in the authorizer's location "
                                "(auth_request %s): every param is sent twice and the first one "
                                "wins, so this location's own fastcgi_param lines cannot override "
                                "them; list the authorizer's params yourself",
-                               st.targets[k]);
+                               st->targets[k]);
                 break;
             }
         }
     }
+}
+
+static void ngx_state_free(struct ngx_state *st)
+{
+    for (size_t i = 0; i < st->ntargets; i++)
+        free(st->targets[i]);
+    free(st->targets);
+    for (size_t i = 0; i < st->nlocs; i++) {
+        free(st->locs[i].file);
+        free(st->locs[i].modifier);
+        free(st->locs[i].path);
+    }
+    free(st->locs);
+}
+
+void nginx_check(struct report *rep, const char *file, const char *text, size_t len)
+{
+    struct ngx_state st = {.rep = rep};
+    ngx_scan_dump(&st, file, text, len);
+    ngx_report_includes(rep, &st);
     if (st.ntargets == 0)
         report_problem(rep, file, 1,
                        "no auth_request: the authorizer protects nothing (check `nginx -T` "
                        "output, which includes every file)");
     if (st.oom)
         report_problem(rep, file, 1, "out of memory: the check is incomplete");
-
-    for (size_t i = 0; i < st.ntargets; i++)
-        free(st.targets[i]);
-    free(st.targets);
-    for (size_t i = 0; i < st.nlocs; i++) {
-        free(st.locs[i].file);
-        free(st.locs[i].modifier);
-        free(st.locs[i].path);
-    }
-    free(st.locs);
+    ngx_state_free(&st);
 }
