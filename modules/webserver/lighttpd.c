@@ -93,7 +93,8 @@ static bool lighttpd_word_char(char c)
     return isalnum((unsigned char)c) || (c != '\0' && strchr("._-$[]", c) != NULL);
 }
 
-static struct ltok lighttpd_next(struct lexer *lx)
+/* Skips white space and # comments, counting lines. */
+static void lighttpd_skip_blank(struct lexer *lx)
 {
     for (;;) {
         while (lx->p < lx->end && isspace((unsigned char)*lx->p)) {
@@ -101,49 +102,67 @@ static struct ltok lighttpd_next(struct lexer *lx)
                 lx->line++;
             lx->p++;
         }
-        if (lx->p < lx->end && *lx->p == '#') {
-            while (lx->p < lx->end && *lx->p != '\n')
-                lx->p++;
-            continue;
-        }
-        break;
+        if (lx->p >= lx->end || *lx->p != '#')
+            return;
+        while (lx->p < lx->end && *lx->p != '\n')
+            lx->p++;
     }
-    struct ltok t = {LT_END, {lx->p, 0}, lx->line};
-    if (lx->p >= lx->end)
-        return t;
+}
+
+/* A "string" at lx->p (a backslash escapes the next byte), into t. */
+static struct ltok lighttpd_string(struct lexer *lx, struct ltok t)
+{
+    const char *start = lx->p, *q = start + 1;
+    while (q < lx->end && *q != '"') {
+        if (*q == '\\' && q + 1 < lx->end)
+            q++;
+        if (*q == '\n')
+            lx->line++;
+        q++;
+    }
+    t.kind = LT_STRING;
+    t.text = (struct span){start + 1, (size_t)(q - start - 1)};
+    lx->p = q < lx->end ? q + 1 : q;
+    return t;
+}
+
+static struct ltok lighttpd_word(struct lexer *lx, struct ltok t)
+{
+    const char *start = lx->p, *q = start;
+    while (q < lx->end && lighttpd_word_char(*q))
+        q++;
+    t.kind = LT_WORD;
+    t.text = (struct span){start, (size_t)(q - start)};
+    lx->p = q;
+    return t;
+}
+
+/* One punctuation mark, or two for "==", "+=", ":=", "!=", "=>" and "=~". */
+static struct ltok lighttpd_punct(struct lexer *lx, struct ltok t)
+{
     const char *start = lx->p;
-    if (*start == '"') {
-        const char *q = start + 1;
-        while (q < lx->end && *q != '"') {
-            if (*q == '\\' && q + 1 < lx->end)
-                q++;
-            if (*q == '\n')
-                lx->line++;
-            q++;
-        }
-        t.kind = LT_STRING;
-        t.text = (struct span){start + 1, (size_t)(q - start - 1)};
-        lx->p = q < lx->end ? q + 1 : q;
-        return t;
-    }
-    if (lighttpd_word_char(*start)) {
-        const char *q = start;
-        while (q < lx->end && lighttpd_word_char(*q))
-            q++;
-        t.kind = LT_WORD;
-        t.text = (struct span){start, (size_t)(q - start)};
-        lx->p = q;
-        return t;
-    }
-    t.kind = LT_PUNCT;
     size_t n = 1;
     if (start + 1 < lx->end && start[1] == '=' && strchr("=+:!", *start))
         n = 2;
     else if (start + 1 < lx->end && *start == '=' && strchr(">~", start[1]))
         n = 2;
+    t.kind = LT_PUNCT;
     t.text = (struct span){start, n};
     lx->p = start + n;
     return t;
+}
+
+static struct ltok lighttpd_next(struct lexer *lx)
+{
+    lighttpd_skip_blank(lx);
+    struct ltok t = {LT_END, {lx->p, 0}, lx->line};
+    if (lx->p >= lx->end)
+        return t;
+    if (*lx->p == '"')
+        return lighttpd_string(lx, t);
+    if (lighttpd_word_char(*lx->p))
+        return lighttpd_word(lx, t);
+    return lighttpd_punct(lx, t);
 }
 
 static bool is_punct(struct ltok t, const char *p)
@@ -198,16 +217,33 @@ static void lighttpd_modules(struct lighttpd_state *st, struct lexer *lx, struct
     } while (depth > 0);
 }
 
+/* A ( ) group of fastcgi.server; a host is a group that holds "mode" => "authorizer". */
+struct fcgi_group {
+    size_t line;
+    bool authorizer, check_local_off;
+};
+
+/* A group closes: an authorizer host must turn check-local off. */
+static void lighttpd_group_end(struct lighttpd_state *st, const struct fcgi_group *g)
+{
+    if (!g->authorizer)
+        return;
+    st->authorizers++;
+    if (!g->check_local_off)
+        report_problem(st->rep, st->file, g->line,
+                       "fastcgi.server entry in \"authorizer\" mode without "
+                       "\"check-local\" => \"disable\": lighttpd skips the authorizer "
+                       "for any path that is not a local file, so proxied requests pass "
+                       "unchecked (fails open)");
+}
+
 /*
  * fastcgi.server = ( "/" => ( ( "mode" => "authorizer", "check-local" => "disable" ) ) ):
- * every ( ) group is one level; a host is a group that holds "mode" => "authorizer".
+ * every ( ) group is one level; groups deeper than SCAN_MAX_DEPTH are not followed.
  */
 static void lighttpd_fastcgi(struct lighttpd_state *st, struct lexer *lx)
 {
-    struct group {
-        size_t line;
-        bool authorizer, check_local_off;
-    } stack[SCAN_MAX_DEPTH];
+    struct fcgi_group stack[SCAN_MAX_DEPTH];
     int depth = 0;
     struct ltok key = {LT_END, {NULL, 0}, 0}, arrow = key;
     do {
@@ -216,20 +252,12 @@ static void lighttpd_fastcgi(struct lighttpd_state *st, struct lexer *lx)
             return;
         if (is_punct(t, "(")) {
             if (depth < SCAN_MAX_DEPTH)
-                stack[depth] = (struct group){t.line, false, false};
+                stack[depth] = (struct fcgi_group){t.line, false, false};
             depth++;
         } else if (is_punct(t, ")")) {
             depth--;
-            if (depth >= 0 && depth < SCAN_MAX_DEPTH && stack[depth].authorizer) {
-                st->authorizers++;
-                if (!stack[depth].check_local_off)
-                    report_problem(
-                        st->rep, st->file, stack[depth].line,
-                        "fastcgi.server entry in \"authorizer\" mode without "
-                        "\"check-local\" => \"disable\": lighttpd skips the authorizer "
-                        "for any path that is not a local file, so proxied requests pass "
-                        "unchecked (fails open)");
-            }
+            if (depth >= 0 && depth < SCAN_MAX_DEPTH)
+                lighttpd_group_end(st, &stack[depth]);
         } else if (depth > 0 && depth <= SCAN_MAX_DEPTH && key.kind == LT_STRING &&
                    is_punct(arrow, "=>") && t.kind != LT_PUNCT) {
             if (span_is(key.text, "mode") && span_is(t.text, "authorizer"))
@@ -240,6 +268,30 @@ static void lighttpd_fastcgi(struct lighttpd_state *st, struct lexer *lx)
         key = arrow;
         arrow = t;
     } while (depth > 0);
+}
+
+/* The verdict on the whole input, once every assignment is seen. */
+static void lighttpd_verdict(struct report *rep, const char *file, const struct lighttpd_state *st)
+{
+    if (st->authorizers == 0) {
+        report_problem(rep, file, 1,
+                       "no fastcgi.server entry with \"mode\" => \"authorizer\": the authorizer "
+                       "protects nothing");
+        return;
+    }
+    if (!st->fastcgi_pos)
+        report_problem(rep, file, st->modules_line ? st->modules_line : 1,
+                       "mod_fastcgi is not in server.modules: fastcgi.server is ignored and every "
+                       "request passes unchecked (fails open)");
+    else if (st->proxy_pos && st->proxy_pos < st->fastcgi_pos)
+        report_problem(rep, file, st->modules_line,
+                       "mod_proxy comes before mod_fastcgi in server.modules: mod_proxy takes the "
+                       "request first and the authorizer is never asked (fails open)");
+    if (!st->magnet_raw_url)
+        report_problem(rep, file, 1,
+                       "no magnet.attract-raw-url-to: nothing removes identity headers sent by the "
+                       "client, and the authorizer's answer never reaches the application (load "
+                       "the script printed by `authorizer --print-glue lighttpd`)");
 }
 
 void lighttpd_check(struct report *rep, const char *file, const char *text, size_t len)
@@ -261,24 +313,5 @@ void lighttpd_check(struct report *rep, const char *file, const char *text, size
         }
         prev = t;
     }
-
-    if (st.authorizers == 0) {
-        report_problem(rep, file, 1,
-                       "no fastcgi.server entry with \"mode\" => \"authorizer\": the authorizer "
-                       "protects nothing");
-        return;
-    }
-    if (!st.fastcgi_pos)
-        report_problem(rep, file, st.modules_line ? st.modules_line : 1,
-                       "mod_fastcgi is not in server.modules: fastcgi.server is ignored and every "
-                       "request passes unchecked (fails open)");
-    else if (st.proxy_pos && st.proxy_pos < st.fastcgi_pos)
-        report_problem(rep, file, st.modules_line,
-                       "mod_proxy comes before mod_fastcgi in server.modules: mod_proxy takes the "
-                       "request first and the authorizer is never asked (fails open)");
-    if (!st.magnet_raw_url)
-        report_problem(rep, file, 1,
-                       "no magnet.attract-raw-url-to: nothing removes identity headers sent by the "
-                       "client, and the authorizer's answer never reaches the application (load "
-                       "the script printed by `authorizer --print-glue lighttpd`)");
+    lighttpd_verdict(rep, file, &st);
 }
