@@ -201,7 +201,7 @@ static void ngx_statement(struct ngx_state *st, struct ngx_block *b, const struc
     }
 }
 
-/* '}': the innermost block ends; a location it proved to include the params is kept. */
+/* '}' ends the innermost block: a location with fastcgi_pass and the stock params is kept. */
 static void ngx_close_block(struct ngx_file *f)
 {
     struct ngx_block *b = &f->stack[f->depth];
@@ -237,6 +237,12 @@ static void ngx_end_statement(struct ngx_file *f)
     f->d.nwords = 0;
 }
 
+/* What ends an unquoted word. */
+static bool ngx_ends_word(char c)
+{
+    return isspace((unsigned char)c) || c == ';' || c == '{' || c == '}';
+}
+
 /* A word at f->p, quoted or not, added to the statement being read. */
 static void ngx_read_word(struct ngx_file *f)
 {
@@ -245,9 +251,7 @@ static void ngx_read_word(struct ngx_file *f)
     bool quoted = c == '"' || c == '\'';
     const char *w = quoted ? ++p : p;
     size_t wline = f->line;
-    while (
-        p < end &&
-        (quoted ? *p != c : !isspace((unsigned char)*p) && *p != ';' && *p != '{' && *p != '}')) {
+    while (p < end && (quoted ? *p != c : !ngx_ends_word(*p))) {
         if (quoted && *p == '\\' && p + 1 < end)
             p++;
         else if (*p == '$' && p + 1 < end && p[1] == '{') /* ${var} is one word */

@@ -32,8 +32,8 @@ struct webserver {
     /* Writes the glue for a configuration with these identity headers to out. */
     void (*print_glue)(FILE *out, const struct identity_headers *ids);
     /*
-     * Scans the configuration text (len bytes, NUL-terminated) read from `file` and reports
-     * each problem found, with its file and line, through rep.
+     * Scans a configuration (text: len bytes, NUL-terminated) and reports each problem found
+     * through rep, with its line and `file` (the input's name) or a file the text names.
      */
     void (*check)(struct report *rep, const char *file, const char *text, size_t len);
 };
@@ -42,6 +42,7 @@ struct webserver {
 extern const struct webserver webservers[];
 extern const size_t nwebservers;
 
+/* The rows' functions: a pair from each web server's file. */
 void lighttpd_print_glue(FILE *out, const struct identity_headers *ids);
 void lighttpd_check(struct report *rep, const char *file, const char *text, size_t len);
 void apache_print_glue(FILE *out, const struct identity_headers *ids);
@@ -52,7 +53,7 @@ void nginx_check(struct report *rep, const char *file, const char *text, size_t 
 /* The row called `name` (compared exactly), or NULL if there is none. */
 const struct webserver *webserver_find(const char *name);
 
-/* Room for every name of the table joined by a separator of up to 4 bytes. */
+/* Room for every name of the table joined by separators of up to 4 bytes (a unit test checks). */
 #define WEBSERVER_NAMES_MAX 128
 
 /*
@@ -66,10 +67,10 @@ bool webserver_names(const char *sep, char *out, size_t outlen);
 void webserver_print_glue(const struct webserver *ws, FILE *out, const struct config *cfg);
 
 /*
- * Reads all of `in` (less than SCAN_MAX_INPUT bytes) and checks it as ws's configuration,
- * writing one "FILE:LINE: what is wrong" line per problem to out; FILE is `name`, or a file
- * that a server's dump of its whole configuration names. Returns the number of problems (0: none
- * found), or -1 with *err set if the input cannot be read.
+ * Reads all of `in` and checks it as ws's configuration, writing one "FILE:LINE: what is
+ * wrong" line per problem to out; FILE is `name`, or a file that a server's dump of its whole
+ * configuration names. Returns the number of problems (0: none found), or -1 with *err set if
+ * the input cannot be read or reaches SCAN_MAX_INPUT bytes.
  */
 int webserver_check(const struct webserver *ws, FILE *in, const char *name, FILE *out,
                     const char **err);
