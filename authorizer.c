@@ -18,8 +18,7 @@
 #include "config/config.h"
 #include "daemon/lifecycle.h"
 #include "daemon/signals.h"
-#include "webserver/glue.h"
-#include "webserver/servercheck.h"
+#include "webserver/webserver.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -37,14 +36,16 @@ struct options {
 
 static void usage(FILE *out)
 {
+    char servers[WEBSERVER_NAMES_MAX];
+    webserver_names("|", servers, sizeof(servers));
     fprintf(out,
             "Usage: authorizer [-c FILE] [-t] [--print-glue SERVER] [-h] [-V]\n"
             "FastCGI authorizer: asks an auth service whether a request may pass.\n\n"
             "  -c FILE  configuration file (default: $AUTHORIZER_CONFIG, then %s)\n"
             "  -t       check the configuration, print what is wrong, exit 0 or 1\n"
-            "  --print-glue lighttpd|apache|nginx\n"
+            "  --print-glue %s\n"
             "           print the web-server glue for this configuration's identity headers\n"
-            "  --check-server lighttpd|apache|nginx FILE\n"
+            "  --check-server %s FILE\n"
             "           report settings in a web server's configuration (FILE, or - for stdin)\n"
             "           that would skip the authorizer or leak its Variable- headers; exit 0\n"
             "           if none, 1 if some\n"
@@ -52,7 +53,15 @@ static void usage(FILE *out)
             "  -V       show the version\n\n"
             "Without `listen` in the configuration it accepts on the socket inherited as fd 0,\n"
             "as lighttpd (bin-path), mod_fcgid and spawn-fcgi provide.\n",
-            SYSCONFDIR "/authorizer.conf");
+            SYSCONFDIR "/authorizer.conf", servers, servers);
+}
+
+/* "PREFIX: unknown server 'SERVER' (NAMES)", NAMES being those of the table. */
+static void unknown_server(FILE *out, const char *prefix, const char *server)
+{
+    char servers[WEBSERVER_NAMES_MAX];
+    webserver_names(", ", servers, sizeof(servers));
+    fprintf(out, "%s: unknown server '%s' (%s)\n", prefix, server, servers);
 }
 
 static const char *config_path(const char *option)
@@ -129,10 +138,22 @@ static int run_check_server(const struct options *o)
         fprintf(stderr, "authorizer: %s: %s\n", name, strerror(errno));
         return 2;
     }
-    int problems = servercheck_run(o->server, in, from_stdin ? "stdin" : name, stdout);
+    const char *label = from_stdin ? "stdin" : name;
+    const struct webserver *ws = webserver_find(o->server);
+    int rc;
+    if (!ws) {
+        unknown_server(stdout, label, o->server);
+        rc = 2;
+    } else {
+        const char *err = NULL;
+        int problems = webserver_check(ws, in, label, stdout, &err);
+        if (problems < 0)
+            printf("%s: %s\n", label, err);
+        rc = problems < 0 ? 2 : problems > 0 ? 1 : 0;
+    }
     if (!from_stdin)
         fclose(in);
-    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
+    return rc;
 }
 
 static struct config *load_or_report(const char *file)
@@ -152,12 +173,13 @@ static int run_print_glue(const struct options *o)
     struct config *cfg = load_or_report(config_path(o->file));
     if (!cfg)
         return 1;
-    int bad = glue_print(stdout, o->server, cfg);
+    const struct webserver *ws = webserver_find(o->server);
+    if (ws)
+        webserver_print_glue(ws, stdout, cfg);
+    else
+        unknown_server(stderr, "authorizer: --print-glue", o->server);
     config_free(cfg);
-    if (bad)
-        fprintf(stderr, "authorizer: --print-glue: unknown server '%s' (lighttpd, apache, nginx)\n",
-                o->server);
-    return bad ? 2 : 0;
+    return ws ? 0 : 2;
 }
 
 /* -t: the configuration checked as a start or reload would check it; nothing is allocated
