@@ -9,12 +9,34 @@
 
 local identity = { "X-Auth-UserId", "X-Auth-UserCountryId" }
 
+-- The headers the authorizer reads for the auth service.
+local read = { "Authorization", "Cookie", "X-Request-Id" }
+
 local r = lighty.r
 local env, hdr = r.req_env, r.req_header
 
+-- How an application reading CGI-style variables sees a header name: "X_Auth_UserId"
+-- and "x-auth-userid" are both X-Auth-UserId to it.
+local function spelling(name)
+  return (name:lower():gsub("_", "-"))
+end
+local is_identity, is_read = {}, {}
+for _, name in ipairs(identity) do is_identity[spelling(name)] = true end
+for _, name in ipairs(read) do is_read[spelling(name)] = true end
+
 if env["AUTHZ_DECISION"] == nil then
-  -- First pass: no client may bring its own identity, whatever the authorizer says.
-  for _, name in ipairs(identity) do
+  -- First pass: no client may bring its own identity, in any spelling, whatever the
+  -- authorizer says; and a header it reads must come in the one spelling it is shown.
+  local forged = {}
+  for name in pairs(hdr) do
+    local s = spelling(name)
+    if is_identity[s] then
+      forged[#forged + 1] = name
+    elseif is_read[s] and name:find("_", 1, true) then
+      return 400
+    end
+  end
+  for _, name in ipairs(forged) do
     hdr[name] = nil
   end
   return 0

@@ -33,6 +33,19 @@
 
 /* ---- glue ---------------------------------------------------------------------------- */
 
+static void unset_spelling(void *arg, const char *spelling)
+{
+    fprintf(arg, "RequestHeader unset %s\n", spelling);
+}
+
+/* Every '_' spelling of name unset: Apache passes them to the application, where CGI-style
+ * readers take them for name itself. */
+static void unset_spellings(FILE *out, const char *name)
+{
+    if (!identity_underscore_spellings(name, unset_spelling, out))
+        fprintf(out, "# %s: too many '-' to list every spelling with '_'\n", name);
+}
+
 void apache_print_glue(FILE *out, const struct identity_headers *ids)
 {
     fputs("# fcgi-authorizer glue for Apache (mod_fcgid or mod_authnz_fcgi), printed by\n"
@@ -45,11 +58,21 @@ void apache_print_glue(FILE *out, const struct identity_headers *ids)
           out);
     for (size_t i = 0; i < ids->n; i++) {
         const char *h = ids->name[i];
+        unset_spellings(out, h);
         fprintf(out,
                 "RequestHeader unset %s\n"
                 "RequestHeader set %s \"%%{%s}e\" env=%s\n",
                 h, h, h, h);
     }
+    bool dashed = false;
+    for (size_t i = 0; i < ids->nread; i++)
+        dashed = dashed || strchr(ids->read[i], '-');
+    if (dashed)
+        fputs("\n# The headers the authorizer reads reach the application only in the spelling it\n"
+              "# was shown (Apache never shows it one with '_').\n",
+              out);
+    for (size_t i = 0; i < ids->nread; i++)
+        unset_spellings(out, ids->read[i]);
     fputs("\n# Variable- headers must never reach the client (mod_fcgid would send them).\n", out);
     for (size_t i = 0; i < ids->n; i++)
         fprintf(out, "Header always unset Variable-%s\n", ids->name[i]);

@@ -6,23 +6,48 @@
 
 #include "base/httpsyntax.h"
 
-static bool already_listed(const struct identity_headers *ids, const char *name)
+/* Adds name to list (of n) unless it is there already. */
+static void add_once(const char **list, size_t *n, const char *name)
 {
-    for (size_t j = 0; j < ids->n; j++)
-        if (http_name_eq(ids->name[j], strlen(ids->name[j]), name, strlen(name)))
-            return true;
-    return false;
+    for (size_t j = 0; j < *n; j++)
+        if (http_name_eq(list[j], strlen(list[j]), name, strlen(name)))
+            return;
+    if (*n < IDENTITY_MAX)
+        list[(*n)++] = name;
 }
 
 void identity_collect(const struct config *cfg, struct identity_headers *ids)
 {
-    ids->n = 0;
+    ids->n = ids->nread = 0;
     for (size_t i = 0; i < cfg->nmiddlewares; i++) {
         const struct rule *r = &cfg->middlewares[i].rule;
-        for (size_t k = 0; k < r->nheaders; k++) {
-            const char *t = r->headers[k].target;
-            if (ids->n < IDENTITY_MAX && !already_listed(ids, t))
-                ids->name[ids->n++] = t;
-        }
+        for (size_t k = 0; k < r->nheaders; k++)
+            add_once(ids->name, &ids->n, r->headers[k].target);
+        for (size_t k = 0; k < r->nforward; k++)
+            add_once(ids->read, &ids->nread, r->forward[k].name);
     }
+}
+
+bool identity_underscore_spellings(const char *name, void (*emit)(void *arg, const char *s),
+                                   void *arg)
+{
+    size_t dash[IDENTITY_MAX_SPELLING_DASHES], n = 0, len = strlen(name);
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] != '-')
+            continue;
+        if (n == IDENTITY_MAX_SPELLING_DASHES)
+            return false;
+        dash[n++] = i;
+    }
+    char s[512];
+    if (len >= sizeof(s))
+        return false;
+    for (unsigned mask = 1; mask < (1u << n); mask++) {
+        memcpy(s, name, len + 1);
+        for (size_t k = 0; k < n; k++)
+            if (mask & (1u << k))
+                s[dash[k]] = '_';
+        emit(arg, s);
+    }
+    return true;
 }

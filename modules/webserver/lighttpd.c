@@ -29,6 +29,15 @@
 
 /* ---- glue ---------------------------------------------------------------------------- */
 
+/* local NAME = { "a", "b" } */
+static void lua_list(FILE *out, const char *name, const char *const *items, size_t n)
+{
+    fprintf(out, "local %s = {", name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s\"%s\"", i ? ", " : " ", items[i]);
+    fputs(n ? " }\n\n" : "}\n\n", out);
+}
+
 void lighttpd_print_glue(FILE *out, const struct identity_headers *ids)
 {
     fputs("-- fcgi-authorizer glue for lighttpd (mod_magnet), printed by\n"
@@ -40,15 +49,32 @@ void lighttpd_print_glue(FILE *out, const struct identity_headers *ids)
           "-- and again after it, when lighttpd restarts the request with the authorizer's\n"
           "-- Variable- values in the request environment.\n\n",
           out);
-    fputs("local identity = {", out);
-    for (size_t i = 0; i < ids->n; i++)
-        fprintf(out, "%s\"%s\"", i ? ", " : " ", ids->name[i]);
-    fputs(ids->n ? " }\n\n" : "}\n\n", out);
+    lua_list(out, "identity", ids->name, ids->n);
+    fputs("-- The headers the authorizer reads for the auth service.\n", out);
+    lua_list(out, "read", ids->read, ids->nread);
     fputs("local r = lighty.r\n"
           "local env, hdr = r.req_env, r.req_header\n\n"
+          "-- How an application reading CGI-style variables sees a header name: \"X_Auth_UserId\"\n"
+          "-- and \"x-auth-userid\" are both X-Auth-UserId to it.\n"
+          "local function spelling(name)\n"
+          "  return (name:lower():gsub(\"_\", \"-\"))\n"
+          "end\n"
+          "local is_identity, is_read = {}, {}\n"
+          "for _, name in ipairs(identity) do is_identity[spelling(name)] = true end\n"
+          "for _, name in ipairs(read) do is_read[spelling(name)] = true end\n\n"
           "if env[\"AUTHZ_DECISION\"] == nil then\n"
-          "  -- First pass: no client may bring its own identity, whatever the authorizer says.\n"
-          "  for _, name in ipairs(identity) do\n"
+          "  -- First pass: no client may bring its own identity, in any spelling, whatever the\n"
+          "  -- authorizer says; and a header it reads must come in the one spelling it is shown.\n"
+          "  local forged = {}\n"
+          "  for name in pairs(hdr) do\n"
+          "    local s = spelling(name)\n"
+          "    if is_identity[s] then\n"
+          "      forged[#forged + 1] = name\n"
+          "    elseif is_read[s] and name:find(\"_\", 1, true) then\n"
+          "      return 400\n"
+          "    end\n"
+          "  end\n"
+          "  for _, name in ipairs(forged) do\n"
           "    hdr[name] = nil\n"
           "  end\n"
           "  return 0\n"

@@ -6,10 +6,11 @@
  * and { } blocks) to find the settings below, and reports them as "FILE:LINE: what is wrong".
  *
  * Detected: include fastcgi_params (or fastcgi.conf) in a location that an auth_request points
- * to and that has a fastcgi_pass (every param is sent twice and the FastCGI library keeps the
- * first: the location's own fastcgi_param lines cannot override the included ones); $uri or
- * $document_uri in proxy_pass (a decoded, normalized path instead of the one the authorizer
- * decided on); no auth_request.
+ * to and that has a fastcgi_pass (every param is sent twice, and the authorizer refuses a
+ * parameter it reads given twice: every request fails); $uri or $document_uri in proxy_pass
+ * (a decoded, normalized path instead of the one the authorizer decided on);
+ * `underscores_in_headers on` or `ignore_invalid_headers off` (headers spelled with '_' reach
+ * the application, where CGI-style readers take them for identity headers); no auth_request.
  *
  * Not detected: what is not in the input (`nginx -T` prints the whole configuration with
  * every include expanded: check that). `if` blocks are scanned as if always true. Regex
@@ -191,6 +192,15 @@ static void ngx_statement(struct ngx_state *st, struct ngx_block *b, const struc
     } else if (span_is(d->word[0], "include") && d->nwords > 1 && ngx_is_stock_params(d->word[1])) {
         if (!b->include_line)
             b->include_line = d->line;
+    } else if ((span_is(d->word[0], "underscores_in_headers") && d->nwords > 1 &&
+                span_is(d->word[1], "on")) ||
+               (span_is(d->word[0], "ignore_invalid_headers") && d->nwords > 1 &&
+                span_is(d->word[1], "off"))) {
+        report_problem(st->rep, d->file, d->line,
+                       "%.*s %.*s: nginx then passes headers spelled with '_' (X_Auth_UserId), "
+                       "which CGI-style applications read as the identity headers the glue "
+                       "sets, or as another spelling of the header the authorizer checked",
+                       (int)d->word[0].len, d->word[0].s, (int)d->word[1].len, d->word[1].s);
     } else if (span_is(d->word[0], "proxy_pass") && d->nwords > 1) {
         if (span_has_variable(d->word[1], "uri") || span_has_variable(d->word[1], "document_uri"))
             report_problem(st->rep, d->file, d->line,

@@ -315,12 +315,14 @@ def variable_headers(resp):
     return found
 
 
-def fetch(port, target, headers=(), method="GET", body=None, timeout=20, allow_variable=False):
-    """One request on its own connection, the request target sent byte for byte."""
+def fetch(port, target, headers=(), method="GET", body=None, timeout=20, allow_variable=False,
+          host=None):
+    """One request on its own connection, the request target sent byte for byte (and the
+    Host header given, or the server's own address)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", "127.0.0.1:%d" % port)
+        conn.putheader("Host", host or "127.0.0.1:%d" % port)
         for name, value in headers:
             conn.putheader(name, value)
         if body is not None:

@@ -156,6 +156,76 @@ def test_allowed_without_identity_drops_forged_identity(deployment, auth):
 # ---- unprotected ----
 
 
+def spelled_like(name, header_line):
+    """Whether an application reading CGI-style variables takes header_line for `name`."""
+    got = header_line.split(":", 1)[0].strip()
+    return got.lower().replace("_", "-") == name.lower()
+
+
+UNDERSCORED = [("X_Auth_UserId", "forged1"), ("x_auth-userid", "forged2"),
+               ("X-Auth_UserId", "forged3"), ("X_AUTH_USERCOUNTRYID", "XX")]
+
+
+@pytest.mark.parametrize("path", [PROTECTED + "/x", ANONYMOUS + "/x", "/public/x"],
+                         ids=["identity", "no-identity", "unprotected"])
+def test_identity_in_underscore_spellings_never_reaches_the_application(deployment, path):
+    """WSGI, Rack and CGI read X_Auth_UserId as HTTP_X_AUTH_USERID: no spelling of an
+    identity header but the authorizer's own may reach the application."""
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [GOOD] + UNDERSCORED)
+    assert r.status == 200, r
+    for name in ("X-Auth-UserId", "X-Auth-UserCountryId"):
+        lines = [h for h in r.echo["headers"] if spelled_like(name, h)]
+        assert all(h.split(":", 1)[0] == name for h in lines), lines
+        assert not any("forged" in h or ": XX" in h for h in lines), lines
+    if path.startswith(PROTECTED):
+        assert r.upstream_header("X-Auth-UserId") == ["42"]
+
+
+@pytest.mark.parametrize("headers", [
+    [("X_Request_Id", "forged"), ("X-Request-Id", "real")],
+    [("X-Request-Id", "real"), ("x_request_id", "forged")],
+    [("X_Request-Id", "forged")],
+], ids=["underscore-first", "underscore-last", "underscore-only"])
+def test_a_read_header_in_another_spelling(deployment, auth, headers):
+    """A header the auth service is shown (X-Request-Id is forwarded) reaches the
+    application in that one spelling, or the request is refused: the application never
+    reads a value the auth service did not see."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [GOOD] + headers)
+    if r.status == 200:
+        lines = [h for h in r.echo["headers"] if spelled_like("X-Request-Id", h)]
+        assert not any("forged" in h for h in lines), lines
+        [call] = auth.calls(m)
+        shown = [v for n, v in call["headers"] if n.lower() == "x-request-id"]
+        assert shown == [h.split(":", 1)[1].strip() for h in lines], (shown, lines)
+    else:
+        assert r.status in (400, 500), r
+        assert r.echo is None
+
+
+@pytest.mark.parametrize("target,host", [
+    ("http://admin.example%s/x", "127.0.0.1"),
+    ("http://127.0.0.1%s/x", "admin.example"),
+    ("http://user@127.0.0.1%s/x", None),
+], ids=["target-names-another-host", "host-names-another", "userinfo"])
+def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, host):
+    """The host the auth service is told is the one the application gets: a request whose
+    target names another host than its Host header is refused, not decided for one and
+    proxied to the other."""
+    m = new_marker()
+    t = target % PROTECTED + "?m=" + m
+    r = deployment.get(t, [GOOD], host=host)
+    if r.status == 200:
+        [call] = auth.calls(m)
+        told = [v for n, v in call["headers"] if n == "X-Forwarded-Host"]
+        assert told in (r.upstream_header("Host"), r.upstream_header("X-Forwarded-Host")), \
+            (told, r.echo["headers"])
+    else:
+        assert r.status in (400, 403, 404, 500), r
+        assert r.echo is None
+
+
 def test_unprotected_path_gets_no_identity(deployment, auth, upstream):
     m = new_marker()
     target = "/public/page?m=%s&countryId=evil" % m

@@ -29,6 +29,7 @@ static const char example[] = "workers = 16;\n"
                               "      timeout = 5;\n"
                               "      connectTimeout = 2;\n"
                               "      requiredHeaders = ( \"Authorization\" );\n"
+                              "      forwardHeaders = ( \"X-Request-Id\" );\n"
                               "      headers = {\n"
                               "        userId = \"X-Auth-UserId\";\n"
                               "        userCountryId = \"X-Auth-UserCountryId\";\n"
@@ -213,12 +214,14 @@ static void check_example(const struct config *cfg)
     CU_ASSERT_EQUAL_FATAL(r->nrequired, 1);
     UNIT_STR_EQ(r->required[0].name, "Authorization");
     UNIT_STR_EQ(r->required[0].cgi, "HTTP_AUTHORIZATION");
-    /* Authorization and Cookie always, the required one only once. */
-    CU_ASSERT_EQUAL_FATAL(r->nforward, 2);
+    /* Authorization and Cookie always, the required one only once, then forwardHeaders. */
+    CU_ASSERT_EQUAL_FATAL(r->nforward, 3);
     UNIT_STR_EQ(r->forward[0].name, "Authorization");
     UNIT_STR_EQ(r->forward[0].cgi, "HTTP_AUTHORIZATION");
     UNIT_STR_EQ(r->forward[1].name, "Cookie");
     UNIT_STR_EQ(r->forward[1].cgi, "HTTP_COOKIE");
+    UNIT_STR_EQ(r->forward[2].name, "X-Request-Id");
+    UNIT_STR_EQ(r->forward[2].cgi, "HTTP_X_REQUEST_ID");
 
     CU_ASSERT_EQUAL_FATAL(r->nwanted, U + 2);
     UNIT_STR_EQ(r->wanted[WANTED_WWW_AUTHENTICATE], "WWW-Authenticate");
