@@ -13,6 +13,27 @@
 #include "config/schema.h"
 #include "config/settings.h"
 
+/* Each rule's query targets (config.h): its own params first, then all the others. */
+static int derive_query_targets(struct loader *ld, struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nmiddlewares; i++) {
+        struct rule *r = &cfg->middlewares[i].rule;
+        r->query_targets = calloc(r->nparams + cfg->nall_params + 1, sizeof(*r->query_targets));
+        if (!r->query_targets)
+            return settings_fail_in(ld, NULL, "middlewares", "out of memory");
+        for (size_t k = 0; k < r->nparams; k++)
+            r->query_targets[r->nquery_targets++] = r->param_targets[k];
+        for (size_t j = 0; j < cfg->nall_params; j++) {
+            bool own = false;
+            for (size_t k = 0; k < r->nparams && !own; k++)
+                own = strcmp(cfg->all_params[j].match_name, r->param_targets[k].match_name) == 0;
+            if (!own)
+                r->query_targets[r->nquery_targets++] = cfg->all_params[j];
+        }
+    }
+    return 0;
+}
+
 /* The union of all params targets (see config.h), pointing into the middlewares' mappings. */
 static int collect_params(struct loader *ld, struct config *cfg)
 {
@@ -20,7 +41,7 @@ static int collect_params(struct loader *ld, struct config *cfg)
     for (size_t i = 0; i < cfg->nmiddlewares; i++)
         max += cfg->middlewares[i].rule.nparams;
     if (max == 0)
-        return 0;
+        return derive_query_targets(ld, cfg);
     cfg->all_params = calloc(max, sizeof(*cfg->all_params));
     if (!cfg->all_params)
         return settings_fail_in(ld, NULL, "middlewares", "out of memory");
@@ -31,11 +52,16 @@ static int collect_params(struct loader *ld, struct config *cfg)
             for (size_t j = 0; j < cfg->nall_params; j++)
                 dup = dup ||
                       strcmp(cfg->all_params[j].match_name, r->param_targets[k].match_name) == 0;
-            if (!dup)
-                cfg->all_params[cfg->nall_params++] = r->param_targets[k];
+            if (dup)
+                continue;
+            if (cfg->nall_params == CONFIG_MAX_QUERY_TARGETS)
+                return settings_fail_in(ld, NULL, "middlewares",
+                                        "more than %d distinct params targets",
+                                        CONFIG_MAX_QUERY_TARGETS);
+            cfg->all_params[cfg->nall_params++] = r->param_targets[k];
         }
     }
-    return 0;
+    return derive_query_targets(ld, cfg);
 }
 
 static int load_root(struct loader *ld, config_t *lc, struct config *cfg)
@@ -153,6 +179,7 @@ void config_free(struct config *cfg)
         free_mappings(r->headers, r->nheaders);
         free_mappings(r->params, r->nparams);
         free(r->param_targets);
+        free(r->query_targets);
         for (size_t k = 0; k < r->nwanted; k++)
             free(r->wanted[k]);
         free(r->tls_ca_file);
@@ -162,6 +189,9 @@ void config_free(struct config *cfg)
     }
     free(cfg->middlewares);
     free(cfg->all_params); /* its strings belong to the middlewares */
+    for (size_t i = 0; i < cfg->nfront_controllers; i++)
+        free(cfg->front_controllers[i].text);
+    free(cfg->front_controllers);
     free(cfg->listen);
     free(cfg->metrics_listen);
     free(cfg->file);

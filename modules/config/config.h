@@ -21,6 +21,7 @@
 #define CONFIG_MAX_CLIENT_HEADERS 32 /* forwarded client headers per middleware */
 #define CONFIG_MAX_MAPPINGS 32       /* headers + params entries per middleware */
 #define CONFIG_MAX_WANTED 40         /* distinct auth-response headers kept per middleware */
+#define CONFIG_MAX_QUERY_TARGETS 256 /* distinct params targets of all middlewares */
 
 /* Indexes of the auth-response headers every middleware keeps: for relaying denials, and
  * for the cache's lifetime rules. */
@@ -72,6 +73,10 @@ struct rule {
     struct mapping *params;
     size_t nparams;
     struct query_target *param_targets; /* params[i].target as query.h compares it */
+    /* What the upstream's query is rewritten with on allow: first this rule's params (its
+     * values appended), then every other middleware's (only removed), each once. */
+    struct query_target *query_targets;
+    size_t nquery_targets;
 
     /* Auth-response header names kept from a response; the first WANTED_FIXED as above. */
     char *wanted[CONFIG_MAX_WANTED];
@@ -113,6 +118,10 @@ struct config {
      * unprotected requests too, so that a client can forge them nowhere. */
     struct query_target *all_params;
     size_t nall_params;
+    /* The application readings of request paths (pathmatch.h), and their front controllers. */
+    struct path_options path_options;
+    struct path_segment *front_controllers;
+    size_t nfront_controllers;
 };
 
 /*

@@ -507,6 +507,32 @@ static int parse_log_target(struct loader *ld, const config_setting_t *s, void *
     return 0;
 }
 
+/* Warns about a middleware that no request can reach: an earlier one protects all its paths
+ * ("/" first protects everything). */
+static void warn_shadowed(struct loader *ld, const config_setting_t *list, struct config *cfg)
+{
+    for (size_t b = 1; b < cfg->nmiddlewares; b++) {
+        const struct middleware *mb = &cfg->middlewares[b];
+        for (size_t a = 0; a < b; a++) {
+            const struct middleware *ma = &cfg->middlewares[a];
+            size_t covered = 0;
+            for (size_t q = 0; q < mb->npaths; q++) {
+                bool c = false;
+                for (size_t p = 0; p < ma->npaths && !c; p++)
+                    c = path_pattern_covers(&ma->paths[p], &mb->paths[q]);
+                covered += c;
+            }
+            if (covered == mb->npaths) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned)b);
+                log_warn("%s:%d: middleware '%s' is never used: middleware '%s' before it "
+                         "protects all of its paths",
+                         ld->file, e ? (int)config_setting_source_line(e) : 0, mb->name, ma->name);
+                break;
+            }
+        }
+    }
+}
+
 static int parse_middlewares(struct loader *ld, const config_setting_t *s, void *field)
 {
     struct config *cfg = field;
@@ -523,6 +549,33 @@ static int parse_middlewares(struct loader *ld, const config_setting_t *s, void 
     for (int i = 0; i < n; i++)
         if (load_middleware(ld, config_setting_get_elem(s, (unsigned)i), cfg) < 0)
             return -1;
+    warn_shadowed(ld, s, cfg);
+    return 0;
+}
+
+/* frontControllers: segment globs; default "*.php" (PHP's PATH_INFO: "/x.php/admin"). */
+static int parse_front_controllers(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct config *cfg = field;
+    static const char *const defaults[] = {"*.php"};
+    int n = s ? config_setting_length(s) : (int)N(defaults);
+    if (s && !settings_is_list(s))
+        return settings_fail(ld, s, "must be a list of path segments such as \"index.php\"");
+    cfg->front_controllers = calloc((size_t)n + 1, sizeof(*cfg->front_controllers));
+    if (!cfg->front_controllers)
+        return settings_fail(ld, s ? s : ld->group, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
+        if (e && config_setting_type(e) != CONFIG_TYPE_STRING)
+            return settings_fail(ld, e, "must be a string");
+        const char *text = e ? config_setting_get_string(e) : defaults[i];
+        const char *msg = path_segment_compile(text, &cfg->front_controllers[i]);
+        if (msg)
+            return settings_fail(ld, e, "'%s' %s", text, msg);
+        cfg->nfront_controllers++;
+    }
+    cfg->path_options.front_controllers = cfg->front_controllers;
+    cfg->path_options.nfront_controllers = cfg->nfront_controllers;
     return 0;
 }
 
@@ -535,6 +588,9 @@ static const struct setting root_settings[] = {
     {"log_level", SETTING_CUSTOM, offsetof(struct config, log_level), .parse = parse_log_level},
     {"metrics_listen", SETTING_STRING, offsetof(struct config, metrics_listen), .required = false},
     {"log_target", SETTING_CUSTOM, offsetof(struct config, log_target), .parse = parse_log_target},
+    {"formatSuffixes", SETTING_BOOL, offsetof(struct config, path_options.format_suffixes),
+     .def = 1},
+    {"frontControllers", SETTING_CUSTOM, 0, .parse = parse_front_controllers},
     {"middlewares", SETTING_CUSTOM, 0, .required = true, .parse = parse_middlewares},
     SETTINGS_END,
 };

@@ -42,15 +42,41 @@ void decide_abandoned(struct decision *d)
     d->cause = CAUSE_ABANDONED;
 }
 
-long decide_find_middleware(const struct config *cfg, const struct path_views *views)
+long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k)
 {
     for (size_t i = 0; i < cfg->nmiddlewares; i++) {
         const struct middleware *m = &cfg->middlewares[i];
-        for (size_t k = 0; k < m->npaths; k++)
-            if (path_pattern_match(&m->paths[k], views))
+        for (size_t p = 0; p < m->npaths; p++)
+            if (path_pattern_match_view(&m->paths[p], views, k))
                 return (long)i;
     }
     return -1;
+}
+
+size_t decide_find_middlewares(const struct config *cfg, const struct path_views *views,
+                               size_t *out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < views->n; k++) {
+        long m = decide_middleware_of_view(cfg, views, k);
+        if (m < 0)
+            continue;
+        size_t at = 0;
+        while (at < n && out[at] < (size_t)m)
+            at++;
+        if (at < n && out[at] == (size_t)m)
+            continue;
+        memmove(out + at + 1, out + at, (n - at) * sizeof(*out));
+        out[at] = (size_t)m;
+        n++;
+    }
+    return n;
+}
+
+long decide_find_middleware(const struct config *cfg, const struct path_views *views)
+{
+    size_t found[PATH_MAX_VIEWS];
+    return decide_find_middlewares(cfg, views, found) ? (long)found[0] : -1;
 }
 
 /* Sets d->query to the query the upstream gets; false (and a 500) if it would not fit. */
@@ -80,10 +106,10 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
             d->nvars++;
         }
     }
-    const char *values[CONFIG_MAX_MAPPINGS];
-    for (size_t i = 0; i < r->nparams; i++)
-        values[i] = res->values[r->params[i].wanted];
-    if (!rewrite_query(d, req->query, r->param_targets, r->nparams, values, ctx))
+    /* This rule's values; every other middleware's parameters are only removed. */
+    for (size_t i = 0; i < r->nquery_targets; i++)
+        ctx->values[i] = i < r->nparams ? res->values[r->params[i].wanted] : NULL;
+    if (!rewrite_query(d, req->query, r->query_targets, r->nquery_targets, ctx->values, ctx))
         return;
     set(d, OUTCOME_ALLOWED, 0, "allowed",
         res->dropped ? "an unsafe auth response value was dropped" : NULL);
@@ -127,34 +153,14 @@ void decide_outcome(struct decision *d, const struct rule *r, enum auth_status s
     }
 }
 
-void decide(const struct policy *p, const struct request_view *req, struct decide_ctx *ctx,
-            struct decision *d)
+/* Decides with middleware m alone: requiredHeaders, then its authenticator. */
+static void decide_with(const struct policy *p, size_t m, const struct request_view *req,
+                        struct decide_ctx *ctx, struct decision *d)
 {
     memset(d, 0, sizeof(*d));
-    switch (path_normalize(req->path, req->path_len, &ctx->views)) {
-    case PATH_OK:
-        break;
-    case PATH_TOO_LONG:
-        set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "path too long");
-        return;
-    default:
-        set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "malformed path");
-        return;
-    }
-
-    const struct config *cfg = p->cfg;
-    long i = decide_find_middleware(cfg, &ctx->views);
-    if (i < 0) {
-        /* Not protected: allowed with no identity, and the client's query without any
-         * parameter that a middleware would set (a client may forge them nowhere). */
-        if (rewrite_query(d, req->query, cfg->all_params, cfg->nall_params, NULL, ctx))
-            set(d, OUTCOME_UNPROTECTED, 0, "unprotected", NULL);
-        return;
-    }
-    const struct middleware *m = &cfg->middlewares[i];
-    d->mw = m;
-
-    const struct rule *r = &m->rule;
+    const struct middleware *mw = &p->cfg->middlewares[m];
+    d->mw = mw;
+    const struct rule *r = &mw->rule;
     /* A header the auth service is shown must be the one the application reads. */
     for (size_t k = 0; k < r->nforward; k++) {
         if (request_param_repeated(req->envp, r->forward[k].cgi)) {
@@ -169,9 +175,46 @@ void decide(const struct policy *p, const struct request_view *req, struct decid
             return;
         }
     }
-
-    const struct authenticator *a = p->guards[i];
+    const struct authenticator *a = p->guards[m];
     struct auth_result res;
     enum auth_status st = a->ask(a, ctx->auth, req, &res, &d->cache);
     decide_outcome(d, r, st, &res, req, ctx);
+}
+
+void decide(const struct policy *p, const struct request_view *req, struct decide_ctx *ctx,
+            struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    const struct config *cfg = p->cfg;
+    switch (path_normalize(req->path, req->path_len, &cfg->path_options, &ctx->views)) {
+    case PATH_OK:
+        break;
+    case PATH_TOO_LONG:
+        set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "path too long");
+        return;
+    default:
+        set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "malformed path");
+        return;
+    }
+
+    size_t found[PATH_MAX_VIEWS];
+    size_t n = decide_find_middlewares(cfg, &ctx->views, found);
+    if (n == 0) {
+        /* Not protected: allowed with no identity, and the client's query without any
+         * parameter that a middleware would set (a client may forge them nowhere). */
+        if (rewrite_query(d, req->query, cfg->all_params, cfg->nall_params, NULL, ctx))
+            set(d, OUTCOME_UNPROTECTED, 0, "unprotected", NULL);
+        return;
+    }
+    /*
+     * Readings that lead to different middlewares: the later ones gate first, and the first
+     * one decides last, so that what it exports (pointing into the worker's buffers) is what
+     * the last authenticator call left there.
+     */
+    for (size_t j = n; j-- > 1;) {
+        decide_with(p, found[j], req, ctx, d);
+        if (d->outcome != OUTCOME_ALLOWED)
+            return;
+    }
+    decide_with(p, found[0], req, ctx, d);
 }

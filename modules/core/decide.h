@@ -1,12 +1,20 @@
 /*
  * decide.h - one authorization decision, from request view to answer.
  *
- * The whole policy in one place: find the first middleware whose paths protect the request,
- * check requiredHeaders, ask the middleware's authenticator, map its answer (2xx allow,
- * 401/403 deny, anything else fail closed: outcome_of_auth_status), and prepare what is
- * exported on allow. It writes nothing to the client (response.h turns the decision into
- * bytes), keeps no state between requests, and touches no socket, thread or signal itself:
- * what an authenticator does to answer is its own business (core/policy.h).
+ * The whole policy in one place: find the middleware that protects the request, check
+ * requiredHeaders, ask the middleware's authenticator, map its answer (2xx allow, 401/403
+ * deny, anything else fail closed: outcome_of_auth_status), and prepare what is exported on
+ * allow.
+ *
+ * A request path has several readings (http/pathmatch.h) and each is decided on its own: its
+ * middleware is the first, in configuration order, whose paths match it. When the readings
+ * lead to different middlewares (a lenient one on "/api/public" before a strict one on "/api",
+ * and "/api/public/..;/admin"), every one of them must allow, so the request gets the
+ * strictest answer, never the most lenient; the first of them in configuration order
+ * exports the identity, the others only gate. A reading that no middleware protects does not
+ * make a protected request unprotected. It writes nothing to the client (response.h turns the
+ * decision into bytes), keeps no state between requests, and touches no socket, thread or signal
+ * itself: what an authenticator does to answer is its own business (core/policy.h).
  */
 #ifndef AUTHZ_DECIDE_H
 #define AUTHZ_DECIDE_H
@@ -53,6 +61,7 @@ struct decide_ctx {
     struct auth_worker *auth; /* the auth layer's per-worker space, passed to authenticators */
     struct path_views views;
     char query_buf[QUERY_MAX_OUT];
+    const char *values[CONFIG_MAX_QUERY_TARGETS]; /* the query's new values */
 };
 
 /* Decides about one request. Never fails: every problem becomes a 4xx/5xx decision. */

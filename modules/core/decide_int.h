@@ -6,8 +6,18 @@
 
 #include "core/decide.h"
 
-/* The index of the first middleware (in configuration order) with a path matching any view,
+/* The index of the first middleware (in configuration order) with a path matching view k,
  * or -1. */
+long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k);
+
+/*
+ * The middlewares the views lead to, each view to its first matching one: their indexes in
+ * ascending order, each once, into out (room for PATH_MAX_VIEWS). Returns how many.
+ */
+size_t decide_find_middlewares(const struct config *cfg, const struct path_views *views,
+                               size_t *out);
+
+/* The lowest of those, or -1 if no view is protected. */
 long decide_find_middleware(const struct config *cfg, const struct path_views *views);
 
 /* Turns an authenticator's answer into the decision (status mapping and exports). */

@@ -2,10 +2,11 @@
  * pathmatch.h - which configured paths protect a request path.
  *
  * Patterns are compiled once at startup. A request path is normalized into every reading that
- * a server or application behind us might plausibly give it, and a pattern protects the request
- * if it matches any of those readings: over-protecting is safe, under-protecting is a bypass.
+ * a server or application behind us might plausibly give it ("views"); each view is matched on
+ * its own (the caller decides per view which middleware protects it, core/decide.h).
+ * Over-protecting is safe, under-protecting is a bypass.
  *
- * Readings ("views") of a raw path:
+ * Readings of a raw path, the base ones:
  *   decoded  - every %XX decoded (also %2F and %5C), '\\' taken as '/', ";params" cut from each
  *              segment, dot segments resolved, repeated slashes collapsed (Tomcat, Spring,
  *              Windows-style readings);
@@ -13,14 +14,26 @@
  *              decoding (nginx, lighttpd and Apache readings);
  *   plain    - decoded once, %2F included, but split on '/' only with ';' and '\\' kept
  *              (servers that decode before resolving dot segments, Go's ServeMux);
- *   cut      - "decoded" up to an encoded '?' or '#' (servers that decode before splitting
- *              off the query, as mod_rewrite did);
+ *   cut      - "decoded" up to an encoded '#' (servers that decode before splitting);
  *   twice    - decoded twice, then read as "decoded" and as "plain" (frameworks that decode
- *              again).
+ *              again);
+ *   scheme-relative - for a target starting "//host" or "/\host", the base readings of what
+ *              follows the host (URL parsers of Node and Python read "//evil/p" as host "evil",
+ *              path "/p").
+ * and, from each base reading, what an application framework makes of it:
+ *   app      - NFKC and Unicode case folding (fullwidth letters, compatibility forms, "ſ" for
+ *              "s"); each segment trimmed of surrounding whitespace, trailing dots and a
+ *              Windows stream name ("a.pdf.", "a::$DATA" are "a.pdf", "a" to Windows and
+ *              Spring); and the part after a front controller ("/index.php/admin" is "/admin"
+ *              to PHP applications; see path_options);
+ *   suffix   - "app" without a format suffix on its last segment ("/admin.json" is "/admin"
+ *              to Rails and to Spring's suffix matching), when path_options asks for it.
  * A view that still holds an encoded slash or a backslash inside a segment is also matched as
  * if those split it (an application that splits after its server resolved the path).
- * All views are lowercased. Malformed paths (bad escapes, NUL or other control characters, a
- * space, '#') are rejected: the caller answers 400.
+ * All views are lowercased. Refused (the caller answers 400): bad escapes, NUL or other control
+ * characters, a space, '#', an encoded '?' (a server that decodes before splitting would read
+ * a query the authorizer never saw), invalid or overlong UTF-8 ("%c0%ae"), and paths with more
+ * readings than PATH_MAX_VIEWS.
  */
 #ifndef AUTHZ_PATHMATCH_H
 #define AUTHZ_PATHMATCH_H
@@ -30,12 +43,18 @@
 
 /* Longest raw request path accepted; longer requests are refused with 400. */
 #define PATH_MAX_RAW 8192
-#define PATH_MAX_VIEWS 6
+/* Base readings of the path and of its scheme-relative rest (6 each), with up to three
+ * application readings of each: never more. */
+#define PATH_MAX_VIEWS 48
+/* Bytes of all views of one path together: enough for every view of an ASCII path at its
+ * longest; a folded reading that expands (NFKC) may not fit, and then the path is refused. */
+#define PATH_ARENA (PATH_MAX_VIEWS * (PATH_MAX_RAW + 2))
 
 struct path_segment {
     char *text;
     size_t len;
-    bool glob; /* contains '*' */
+    bool glob;  /* contains '*' */
+    bool dstar; /* is "**": any number of segments, none included */
 };
 
 /* One configured entry of `paths`. A pattern with no segments matches every path. */
@@ -45,28 +64,53 @@ struct path_pattern {
     size_t nsegs;
 };
 
+/* Which application readings to add (a configuration's `formatSuffixes`, `frontControllers`). */
+struct path_options {
+    bool format_suffixes;
+    const struct path_segment *front_controllers; /* segment globs, compiled lowercase */
+    size_t nfront_controllers;
+};
+
 struct path_views {
     size_t n;
     const char *view[PATH_MAX_VIEWS]; /* "/a/b", "/" for the root; NUL-terminated */
     size_t len[PATH_MAX_VIEWS];
-    char buf[PATH_MAX_VIEWS][PATH_MAX_RAW + 2];
-    /* Decoded bytes the views are built from. */
+    bool split[PATH_MAX_VIEWS]; /* also matched with encoded slashes and '\\' as separators */
+    char arena[PATH_ARENA];     /* the views' bytes */
+    size_t used;
+    /* Scratch space the views are built from. */
     char once[PATH_MAX_RAW], literal[PATH_MAX_RAW], twice[PATH_MAX_RAW];
+    char work[4 * PATH_MAX_RAW + 8];
 };
 
 enum path_status { PATH_OK = 0, PATH_MALFORMED = -1, PATH_TOO_LONG = -2 };
 
 /*
  * Compiles a configured path. "/api" and "/api/" protect /api and everything below it, and so
- * does "/api/" followed by a lone '*' segment; "/", "/" + '*' and "*" protect everything; any
- * other '*' is a glob within one segment that never crosses '/'. Returns NULL on success, or a
- * static message saying what is wrong.
+ * do "/api/" followed by a lone '*' or "**" segment; "/", "/" + '*' and "*" protect
+ * everything; a "**" segment elsewhere stands for any number of segments ("/" "**" "/secret"
+ * protects /secret, /a/secret, /a/b/secret and below); any other '*' is a glob within one
+ * segment that never crosses '/'. Non-ASCII text is compared after NFKC and case folding.
+ * Returns NULL on success, or a static message saying what is wrong.
  */
 const char *path_pattern_compile(const char *source, struct path_pattern *out);
 void path_pattern_free(struct path_pattern *p);
 
-/* Normalizes the raw path (the request target up to '?', not NUL-terminated) into views. */
-enum path_status path_normalize(const char *raw, size_t len, struct path_views *out);
+/* Compiles one segment glob (a front controller, "index.php" or "*.php"); NULL or why not. */
+const char *path_segment_compile(const char *source, struct path_segment *out);
+
+/* True if every path q matches is matched by p too (best effort: false when unsure). */
+bool path_pattern_covers(const struct path_pattern *p, const struct path_pattern *q);
+
+/*
+ * Normalizes the raw path (the request target up to '?', not NUL-terminated) into views;
+ * opt NULL: no application readings beyond the always-on ones.
+ */
+enum path_status path_normalize(const char *raw, size_t len, const struct path_options *opt,
+                                struct path_views *out);
+
+/* True if the pattern matches view k. */
+bool path_pattern_match_view(const struct path_pattern *p, const struct path_views *v, size_t k);
 
 /* True if the pattern matches any of the views. */
 bool path_pattern_match(const struct path_pattern *p, const struct path_views *v);

@@ -53,11 +53,18 @@ static void check_compiled(const char *source, const struct path_pattern *p)
     }
 }
 
-static bool has_encoded_slash(const char *s, size_t len)
+/* Whether a path's readings may be too many, or its folded readings too long, to keep: it
+ * has an encoded slash (more readings), or bytes >= 0x80, raw or encoded (NFKC expands). */
+static bool may_run_out_of_room(const char *s, size_t len)
 {
-    for (size_t i = 0; i + 2 < len; i++)
-        if (s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'f' || s[i + 2] == 'F'))
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80)
             return true;
+        if (s[i] == '%' && i + 2 < len &&
+            ((s[i + 1] == '2' && (s[i + 2] == 'f' || s[i + 2] == 'F')) ||
+             strchr("89abcdefABCDEF", s[i + 1])))
+            return true;
+    }
     return false;
 }
 
@@ -103,14 +110,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_compiled(src, &compiled);
             have_compiled = true;
             /* A pattern matches its own source taken as a request path. */
-            if (src[0] == '/' && path_normalize(src, strlen(src), &other) == PATH_OK)
+            if (src[0] == '/' && path_normalize(src, strlen(src), NULL, &other) == PATH_OK)
                 FUZZ_CHECK(path_pattern_match(&compiled, &other),
                            "pattern '%s' does not match itself", src);
         }
         free(src);
     }
 
-    enum path_status st = path_normalize(in, rawlen, &views);
+    enum path_status st = path_normalize(in, rawlen, NULL, &views);
     if (st != PATH_OK) {
         FUZZ_CHECK(st == PATH_MALFORMED || st == PATH_TOO_LONG, "unknown status %d", (int)st);
         FUZZ_CHECK(st != PATH_TOO_LONG || rawlen > PATH_MAX_RAW, "short path called too long");
@@ -133,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < rawlen; i++)
         if (scratch[i] >= 'a' && scratch[i] <= 'z')
             scratch[i] = (char)(scratch[i] - 'a' + 'A');
-    FUZZ_CHECK(path_normalize(scratch, rawlen, &other) == PATH_OK, "uppercased path refused");
+    FUZZ_CHECK(path_normalize(scratch, rawlen, NULL, &other) == PATH_OK, "uppercased path refused");
     FUZZ_CHECK(match_all(&other, have_compiled ? &compiled : NULL) == bits,
                "uppercasing the path changed what matches");
 
@@ -141,11 +148,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rawlen + 2 <= PATH_MAX_RAW) {
         memcpy(scratch, in, rawlen);
         memcpy(scratch + rawlen, "/x", 2);
-        enum path_status below_st = path_normalize(scratch, rawlen + 2, &other);
-        /* Refusing is allowed only where pathmatch.c may run out of view slots (a fifth
-         * distinct reading needs an encoded slash): the refusal protects, too. */
+        enum path_status below_st = path_normalize(scratch, rawlen + 2, NULL, &other);
+        /* Refusing is allowed only where pathmatch.c may run out of room for the readings:
+         * the refusal protects, too. */
         FUZZ_CHECK(below_st == PATH_OK ||
-                       (below_st == PATH_MALFORMED && has_encoded_slash(in, rawlen)),
+                       (below_st == PATH_MALFORMED && may_run_out_of_room(in, rawlen)),
                    "path + \"/x\" refused");
         unsigned below =
             below_st == PATH_OK ? match_all(&other, have_compiled ? &compiled : NULL) : bits;

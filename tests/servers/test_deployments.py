@@ -99,7 +99,7 @@ def test_head_request(deployment):
     assert r.body == b""
 
 
-@pytest.mark.parametrize("path", ["/app/a%20b", "/app/a%3Fb", "/app/caf%C3%A9", "/app/x%2Cy",
+@pytest.mark.parametrize("path", ["/app/a%20b", "/app/caf%C3%A9", "/app/x%2Cy",
                                   "/app/x%5Cy", "/app/50%25"])
 def test_encoded_path_reaches_the_application_unchanged(deployment, path):
     m = new_marker()
@@ -303,6 +303,22 @@ def test_malformed_path_is_refused(deployment, upstream, path):
     # 400 from the authorizer (lighttpd passes it on) or from the server itself; Apache
     # refuses an encoded NUL with 404.
     assert r.status in (400, 404) and r.echo is None, r
+    assert not upstream.saw(m)
+
+
+@pytest.mark.parametrize("path", [
+    "/app/a%3Fb", "/public/x%3FcountryId=XX%26", "/public/x%253Fy",
+    "/public/%c0%ae%c0%ae/app", "/public/%ff", "/public/caf%E9",
+], ids=["encoded-query", "encoded-query-forged-param", "double-encoded-query", "overlong-dots",
+        "invalid-utf8", "latin1"])
+def test_path_the_authorizer_refuses(deployment, upstream, path):
+    """An encoded '?' (which a server decoding before splitting would read as a query nobody
+    decided on) and invalid or overlong UTF-8 never reach the application, protected or not:
+    400 from the authorizer (which nginx turns into 500, mod_fcgid into 401), or the server's
+    own refusal."""
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [GOOD])
+    assert r.status >= 400 and r.echo is None, r
     assert not upstream.saw(m)
 
 

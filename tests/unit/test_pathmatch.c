@@ -26,6 +26,9 @@ static const char *expect_name(enum expect e)
     return "?";
 }
 
+/* The application readings the tests ask for (NULL: none beyond the always-on ones). */
+static const struct path_options *options;
+
 /* What one pattern says about one raw path (NUL-terminated here for convenience). */
 static enum expect classify_n(const char *pattern, const char *raw, size_t len)
 {
@@ -35,7 +38,7 @@ static enum expect classify_n(const char *pattern, const char *raw, size_t len)
     if (err)
         return MALFORMED;
     enum expect e;
-    switch (path_normalize(raw, len, &views)) {
+    switch (path_normalize(raw, len, options, &views)) {
     case PATH_OK:
         e = path_pattern_match(&p, &views) ? PROTECTED : UNPROTECTED;
         break;
@@ -195,11 +198,13 @@ static void test_nested_prefix(void)
     /* Decoded once (or twice) and split on '/' only, ';' kept, dot segments resolved. */
     EXPECT("/p", "/x%2F..%2Fp/;/..", PROTECTED);
     EXPECT("/p", "/x%252F..%252Fp/;/..", PROTECTED);
-    /* An encoded '?' or '#' may end the path for whatever decodes before splitting. */
-    EXPECT("/protected", "/protected%3Fx", PROTECTED);
-    EXPECT("/protected", "/protected%3fx=1/public", PROTECTED);
+    /* An encoded '#' may end the path for whatever decodes before splitting; an encoded '?'
+     * would also start a query nobody decided on: refused. */
     EXPECT("/protected", "/protected%23frag", PROTECTED);
-    EXPECT("/protected", "/public%3Fprotected", UNPROTECTED);
+    EXPECT("/protected", "/protected%3Fx", MALFORMED);
+    EXPECT("/protected", "/protected%3fx=1/public", MALFORMED);
+    EXPECT("/protected", "/public%3Fprotected", MALFORMED);
+    EXPECT("/protected", "/public%253Fprotected", MALFORMED);
     EXPECT("/a/b", "/a/b", PROTECTED);
     EXPECT("/a/b", "/a/b/c", PROTECTED);
     EXPECT("/a/b", "/a", UNPROTECTED);
@@ -246,6 +251,167 @@ static void test_globs(void)
     /* A lone star in the middle needs a segment there. */
     EXPECT("/api/*/x", "/api/x", UNPROTECTED);
     EXPECT("/api/*/x", "/api/v1/x", PROTECTED);
+}
+
+/* "**": any number of segments, none included; "/x/" + "**" is "/x" and all below. */
+static void test_double_star(void)
+{
+    const char *below[] = {"/admin", "/admin/", "/ADMIN", "/admin/x/y", "/Admin/./x"};
+    for (size_t i = 0; i < UNIT_N(below); i++)
+        EXPECT("/admin/**", below[i], PROTECTED);
+    EXPECT("/admin/**", "/adminx", UNPROTECTED);
+    EXPECT("/admin/**", "/public/admin", UNPROTECTED);
+    const char *secret[] = {"/secret",     "/a/secret", "/a/b/c/secret",
+                            "/a/secret/x", "/A/SECRET", "/a/b/..;/secret"};
+    for (size_t i = 0; i < UNIT_N(secret); i++)
+        EXPECT("/**/secret", secret[i], PROTECTED);
+    EXPECT("/**/secret", "/secrets", UNPROTECTED);
+    EXPECT("/**/secret", "/a/xsecret", UNPROTECTED);
+    EXPECT("/**/secret", "/", UNPROTECTED);
+    EXPECT("/a/**/b/**/c", "/a/b/c", PROTECTED);
+    EXPECT("/a/**/b/**/c", "/a/x/b/y/z/c/w", PROTECTED);
+    EXPECT("/a/**/b/**/c", "/a/c/b", UNPROTECTED);
+    EXPECT("/a/**/b/**/c", "/a/b/b/b", UNPROTECTED);
+    EXPECT("/api/**/*.json", "/api/v1/users/x.json", PROTECTED);
+    EXPECT("/api/**/*.json", "/api/x.json", PROTECTED);
+    EXPECT("/api/**/*.json", "/api/v1/users/x.xml", UNPROTECTED);
+    EXPECT("/**", "/anything/at/all", PROTECTED);
+    EXPECT("/a/**/**/b", "/a/b", PROTECTED);
+    /* Encoded slashes as separators count for "**" as for any segment. */
+    EXPECT("/**/secret", "/x%2Fsecret", PROTECTED);
+}
+
+static void test_double_star_compile(void)
+{
+    const char *bad[] = {"/a**", "/**b", "/a/x**y"};
+    for (size_t i = 0; i < UNIT_N(bad); i++)
+        UNIT_CHECK(compile_error(bad[i]) != NULL, "'%s' must be refused", bad[i]);
+    struct path_pattern p;
+    CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile("/**/secret", &p));
+    UNIT_INT_EQ(p.nsegs, 2);
+    CU_ASSERT_TRUE(p.segs[0].dstar);
+    path_pattern_free(&p);
+}
+
+/* URL parsers of Node and Python read "//evil/p" as host "evil", path "/p". */
+static void test_scheme_relative_targets(void)
+{
+    const char *targets[] = {"//evil/protected",
+                             "/\\evil/protected",
+                             "//evil:80/protected",
+                             "//user@evil/protected/x",
+                             "///protected",
+                             "//evil\\protected",
+                             "//evil/Protected%2F..%2Fprotected"};
+    for (size_t i = 0; i < UNIT_N(targets); i++)
+        EXPECT("/protected", targets[i], PROTECTED);
+    EXPECT("/protected", "//evil/public", UNPROTECTED);
+    EXPECT("/", "//evil", PROTECTED);
+    /* Still the first reading too: "//protected/x" is /protected/x to servers. */
+    EXPECT("/protected", "//protected/x", PROTECTED);
+}
+
+/* What application frameworks make of a path, with the options a configuration gives. */
+static void test_application_readings(void)
+{
+    struct path_segment php;
+    CU_ASSERT_PTR_NULL_FATAL(path_segment_compile("*.php", &php));
+    struct path_options opt = {
+        .format_suffixes = true, .front_controllers = &php, .nfront_controllers = 1};
+    options = &opt;
+    const char *protected[] = {"/protected.json",
+                               "/protected.XML",
+                               "/index.php/protected",
+                               "/app.php/protected/x",
+                               "/blog/index.php/protected",
+                               "/index.php/protected.json",
+                               "/protected.",
+                               "/protected..",
+                               "/protected%20",
+                               "/%20protected",
+                               "/protected%20%20/x",
+                               "/protected::$DATA",
+                               "/protected::$DATA/x",
+                               "/protected.::$data",
+                               "/protected%09x"};
+    for (size_t i = 0; i < UNIT_N(protected); i++) {
+        enum expect want = strstr(protected[i], "%09") ? MALFORMED : PROTECTED;
+        EXPECT("/protected", protected[i], want);
+    }
+    EXPECT("/files/*.pdf", "/files/a.pdf.", PROTECTED);
+    /* ".. " is ".." to Windows: the parent. */
+    EXPECT("/protected", "/public/..%20/protected", PROTECTED);
+    EXPECT("/protected", "/public/...%20%20/protected", PROTECTED);
+    EXPECT("/protected", "/public/%20..%20/protected/x", PROTECTED);
+    EXPECT("/files/*.pdf", "/files/a.pdf::$DATA", PROTECTED);
+    const char *unprotected[] = {"/protectedx.json", "/public.json", "/index.php",
+                                 "/protected.json.bak/../../public", "/protectedjson"};
+    for (size_t i = 0; i < UNIT_N(unprotected); i++)
+        EXPECT("/protected", unprotected[i], UNPROTECTED);
+    /* A suffix that is not a format (too long, not letters and digits) stays. */
+    EXPECT("/protected", "/protected.a-b", UNPROTECTED);
+
+    /* Without the options: only the always-on ones (trimming). */
+    options = NULL;
+    EXPECT("/protected", "/protected.json", UNPROTECTED);
+    EXPECT("/protected", "/index.php/protected", UNPROTECTED);
+    EXPECT("/protected", "/protected%20", PROTECTED);
+    EXPECT("/protected", "/protected::$DATA", PROTECTED);
+    free(php.text);
+}
+
+/* Unicode: NFKC and case folding on both sides; invalid and overlong UTF-8 refused. */
+static void test_unicode_readings(void)
+{
+    /* Fullwidth letters, the long s, the Kelvin sign, a ligature. */
+    EXPECT("/protected", "/%EF%BD%90rotected", PROTECTED); /* U+FF50 */
+    EXPECT("/protected", "/%EF%BC%B0ROTECTED", PROTECTED); /* U+FF30 */
+    EXPECT("/secret", "/%C5%BFecret", PROTECTED);          /* U+017F */
+    EXPECT("/kiosk", "/%E2%84%AAiosk", PROTECTED);         /* U+212A */
+    EXPECT("/office", "/o%EF%AC%83ce", PROTECTED);         /* U+FB03 "ffi" */
+    /* A fullwidth solidus and full stops: "/public/../protected" after NFKC. */
+    EXPECT("/protected", "/public%EF%BC%8F%EF%BC%8E%EF%BC%8E%EF%BC%8Fprotected", PROTECTED);
+    /* Non-ASCII patterns compare after folding too: composed, decomposed, any case. */
+    EXPECT("/caf\xc3\xa9", "/CAF%C3%89", PROTECTED);
+    EXPECT("/caf\xc3\xa9", "/cafe%CC%81", PROTECTED);
+    EXPECT("/CAF\xc3\x89/x", "/caf%C3%A9/x", PROTECTED);
+    EXPECT("/caf\xc3\xa9", "/cafe", UNPROTECTED);
+    const char *refused[] = {"/%C0%AE%C0%AE/protected",
+                             "/%C0%AF",
+                             "/%E0%80%AE",
+                             "/%FF",
+                             "/%C3",
+                             "/%C3%28",
+                             "/%ED%A0%80",
+                             "/%F4%90%80%80",
+                             "/\xc0\xae",
+                             "/a%25C0%25AE"};
+    for (size_t i = 0; i < UNIT_N(refused); i++)
+        EXPECT("/protected", refused[i], MALFORMED);
+    UNIT_CHECK(compile_error("/caf\xe9") != NULL, "a Latin-1 pattern must be refused");
+}
+
+/* Covering, for -t's warning about middlewares that can never decide. */
+static void test_covers(void)
+{
+    const struct {
+        const char *p, *q;
+        bool covers;
+    } cases[] = {
+        {"/", "/api", true},        {"*", "/x/y", true},          {"/api", "/api/x", true},
+        {"/api", "/api", true},     {"/api/*", "/api/v1", true},  {"/a/*/c", "/a/b/c/d", true},
+        {"/*.pdf", "/x.pdf", true}, {"/api/x", "/api", false},    {"/api", "/apix", false},
+        {"/*.pdf", "/*", false},    {"/a/**/b", "/a/x/b", false}, {"/x", "/**/x", false},
+    };
+    for (size_t i = 0; i < UNIT_N(cases); i++) {
+        struct path_pattern p, q;
+        CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile(cases[i].p, &p));
+        CU_ASSERT_PTR_NULL_FATAL(path_pattern_compile(cases[i].q, &q));
+        UNIT_CHECK(path_pattern_covers(&p, &q) == cases[i].covers, "'%s' covers '%s': %d",
+                   cases[i].p, cases[i].q, !cases[i].covers);
+        path_pattern_free(&p);
+        path_pattern_free(&q);
+    }
 }
 
 /* ---- the table of tricky request paths, all against "/protected" ---- */
@@ -345,7 +511,7 @@ static void test_nul_inside_length(void)
 {
     /* A raw NUL within the given length is malformed, not the end of the path. */
     CU_ASSERT_EQUAL(classify_n("/protected", "/public\0/../protected", 21), MALFORMED);
-    CU_ASSERT_EQUAL(path_normalize("/a\0b", 4, &views), PATH_MALFORMED);
+    CU_ASSERT_EQUAL(path_normalize("/a\0b", 4, NULL, &views), PATH_MALFORMED);
     /* Only the given length counts: the rest of the buffer is not part of the path. */
     CU_ASSERT_EQUAL(classify_n("/protected", "/protected", 5), UNPROTECTED);
     CU_ASSERT_EQUAL(classify_n("/prot", "/prot%zz", 5), PROTECTED);
@@ -359,7 +525,7 @@ static void test_too_long(void)
     memset(big + 11, 'a', PATH_MAX_RAW + 1 - 11);
     big[PATH_MAX_RAW + 1] = '\0';
     CU_ASSERT_EQUAL(classify_n("/protected", big, PATH_MAX_RAW + 1), TOO_LONG);
-    CU_ASSERT_EQUAL(path_normalize(big, PATH_MAX_RAW + 1, &views), PATH_TOO_LONG);
+    CU_ASSERT_EQUAL(path_normalize(big, PATH_MAX_RAW + 1, NULL, &views), PATH_TOO_LONG);
     CU_ASSERT_EQUAL(views.n, 0);
     /* Exactly at the limit it is still read, with every view built. */
     CU_ASSERT_EQUAL(classify_n("/protected", big, PATH_MAX_RAW), PROTECTED);
@@ -370,7 +536,7 @@ static void test_too_long(void)
     for (size_t i = 11; i + 6 <= PATH_MAX_RAW; i += 6)
         memcpy(big + i, "%2541;", 6);
     size_t len = 11 + ((PATH_MAX_RAW - 11) / 6) * 6;
-    CU_ASSERT_EQUAL(path_normalize(big, len, &views), PATH_OK);
+    CU_ASSERT_EQUAL(path_normalize(big, len, NULL, &views), PATH_OK);
     CU_ASSERT_EQUAL(views.n, 4);
     CU_ASSERT_EQUAL(classify_n("/protected", big, len), PROTECTED);
     free(big);
@@ -388,7 +554,7 @@ static bool has_view(const char *want)
 
 static void expect_views(const char *raw, size_t n, const char *v0, const char *v1, const char *v2)
 {
-    enum path_status st = path_normalize(raw, strlen(raw), &views);
+    enum path_status st = path_normalize(raw, strlen(raw), NULL, &views);
     UNIT_CHECK(st == PATH_OK, "'%s' should normalize", raw);
     if (st != PATH_OK)
         return;
@@ -437,12 +603,12 @@ static void test_views(void)
 static void test_views_reused(void)
 {
     /* The same views struct serves request after request without leftovers. */
-    CU_ASSERT_EQUAL(path_normalize("/x%252F..%252Fy;p", 17, &views), PATH_OK);
+    CU_ASSERT_EQUAL(path_normalize("/x%252F..%252Fy;p", 17, NULL, &views), PATH_OK);
     CU_ASSERT_EQUAL(views.n, 4);
-    CU_ASSERT_EQUAL(path_normalize("/b", 2, &views), PATH_OK);
+    CU_ASSERT_EQUAL(path_normalize("/b", 2, NULL, &views), PATH_OK);
     CU_ASSERT_EQUAL(views.n, 1);
     UNIT_STR_EQ(views.view[0], "/b");
-    CU_ASSERT_EQUAL(path_normalize("/a%zz", 5, &views), PATH_MALFORMED);
+    CU_ASSERT_EQUAL(path_normalize("/a%zz", 5, NULL, &views), PATH_MALFORMED);
     CU_ASSERT_EQUAL(views.n, 0);
 }
 
@@ -455,18 +621,18 @@ static void test_match_on_given_views(void)
     /* No views: nothing matches (and nothing is read). */
     CU_ASSERT_FALSE(path_pattern_match(&p, v));
     /* Any one of the views is enough. */
-    strcpy(v->buf[0], "/public");
-    strcpy(v->buf[1], "/admin/x");
-    v->view[0] = v->buf[0];
+    strcpy(v->arena, "/public");
+    strcpy(v->arena + 8, "/admin/x");
+    v->view[0] = v->arena;
     v->len[0] = 7;
-    v->view[1] = v->buf[1];
+    v->view[1] = v->arena + 8;
     v->len[1] = 8;
     v->n = 1;
     CU_ASSERT_FALSE(path_pattern_match(&p, v));
     v->n = 2;
     CU_ASSERT_TRUE(path_pattern_match(&p, v));
     /* The root view has no segments. */
-    strcpy(v->buf[0], "/");
+    strcpy(v->arena, "/");
     v->len[0] = 1;
     v->n = 1;
     CU_ASSERT_FALSE(path_pattern_match(&p, v));
@@ -493,6 +659,12 @@ static const struct unit_case match_cases[] = {
     UNIT_CASE(test_nul_inside_length),
     UNIT_CASE(test_too_long),
     UNIT_CASE(test_match_on_given_views),
+    UNIT_CASE(test_double_star),
+    UNIT_CASE(test_double_star_compile),
+    UNIT_CASE(test_scheme_relative_targets),
+    UNIT_CASE(test_application_readings),
+    UNIT_CASE(test_unicode_readings),
+    UNIT_CASE(test_covers),
     UNIT_END,
 };
 
