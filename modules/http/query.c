@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <unicase.h>
+
 #include "base/buf.h"
 #include "base/httpsyntax.h"
 
@@ -103,14 +105,80 @@ void query_target_init(struct query_target *t, const char *name)
     t->match_name[i] = '\0';
 }
 
+/* The code point of the UTF-8 sequence at s[*i] (advancing *i past it), or -1 if there is no
+ * valid one (then *i advances by one byte). */
+static long utf8_next(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned char c = s[*i];
+    size_t n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+    if (n == 0 || *i + n >= len) {
+        (*i)++;
+        return -1;
+    }
+    long cp = c & (0x3f >> n);
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[*i + k] & 0xc0) != 0x80) {
+            (*i)++;
+            return -1;
+        }
+        cp = (cp << 6) | (s[*i + k] & 0x3f);
+    }
+    *i += n + 1;
+    return cp;
+}
+
+/*
+ * The name as frameworks that trim and compare case-insensitively read it (Java's trim() and
+ * equalsIgnoreCase, .NET's OrdinalIgnoreCase): fully %-decoded, '+' as space, every byte up
+ * to ' ' (NUL, TAB, CR included) and DEL trimmed from both ends, '.' and ' ' as '_' (PHP),
+ * and a non-ASCII letter that upper- or lowercases to an ASCII one read as that letter ("ı"
+ * is 'i' and "ſ" is 's' to equalsIgnoreCase, the Kelvin sign is 'k'). False if too long.
+ */
+static bool trimmed_name(const char *s, size_t len, char *out, size_t outlen, size_t *outn)
+{
+    unsigned char raw[512];
+    size_t n = 0;
+    for (size_t i = 0; i < len && s[i] != '='; i++) {
+        if (n == sizeof(raw))
+            return false;
+        raw[n++] = name_byte(s, len, &i);
+    }
+    size_t start = 0;
+    while (start < n && (raw[start] <= 0x20 || raw[start] == 0x7f))
+        start++;
+    while (n > start && (raw[n - 1] <= 0x20 || raw[n - 1] == 0x7f))
+        n--;
+    size_t o = 0;
+    for (size_t i = start; i < n;) {
+        long c = raw[i];
+        if (c >= 0x80) {
+            c = utf8_next(raw, n, &i);
+            ucs4_t up = c >= 0 ? uc_tolower(uc_toupper((ucs4_t)c)) : 0;
+            ucs4_t low = c >= 0 ? uc_tolower((ucs4_t)c) : 0;
+            c = up < 0x80 && up ? (long)up : low < 0x80 && low ? (long)low : 0x80;
+        } else {
+            i++;
+        }
+        if (c == ' ' || c == '.')
+            c = '_';
+        if (o >= outlen)
+            return false;
+        out[o++] = (char)(c < 0x80 ? tolower((int)c) : 0x80);
+    }
+    *outn = o;
+    return true;
+}
+
 static bool is_target(const char *piece, size_t len, const struct query_target *params,
                       size_t nparams)
 {
     /* A piece is a target if any reading of its name is one; names too long are none. */
-    for (int php = 0; php <= 1; php++) {
+    for (int reading = 0; reading <= 2; reading++) {
         char name[160];
         size_t n;
-        if (!match_name(piece, len, php, name, sizeof(name), &n))
+        bool fits = reading < 2 ? match_name(piece, len, reading == 1, name, sizeof(name), &n)
+                                : trimmed_name(piece, len, name, sizeof(name), &n);
+        if (!fits)
             continue; /* longer than any target name */
         for (size_t i = 0; i < nparams; i++)
             if (strlen(params[i].match_name) == n && memcmp(params[i].match_name, name, n) == 0)

@@ -112,6 +112,17 @@ static void test_forged_target_removed(void)
         /* Rack 2 skips leading brackets and reads up to the next bracket. */
         "[countryId]=X",
         "countryId]=X",
+        /* Java's trim() and .NET strip whitespace and controls around a name... */
+        "countryId%20=X",
+        "countryId+=X",
+        "countryId++=X",
+        "%09countryId=X",
+        "countryId%0d=X",
+        "countryId%0D%0A=X",
+        "%00countryId=X",
+        "%7FcountryId%7F=X",
+        /* ...and equalsIgnoreCase reads a dotless i as 'i' ("I" uppercased). */
+        "country%C4%B1d=X",
     };
     for (size_t i = 0; i < UNIT_N(spellings); i++) {
         char query[128];
@@ -136,6 +147,27 @@ static void test_forged_target_removed(void)
         EXPECT_REWRITE(r, query, none, query);
         snprintf(want, sizeof(want), "%s&countryId=DE", query);
         EXPECT_REWRITE(r, query, de, want);
+    }
+    config_free(cfg);
+}
+
+/* Letters that an ASCII letter's case mapping reaches from outside ASCII. */
+static void test_unicode_case_spellings(void)
+{
+    struct config *cfg = load_params("k = \"userKey\";");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct rule *r = rule_of(cfg);
+    const char *none[] = {NULL};
+    static const char *const spellings[] = {
+        "u%C5%BFerKey=X",    /* long s: uppercases to 'S' */
+        "user%E2%84%AAey=X", /* Kelvin sign: lowercases to 'k' */
+        "u%C5%BFer%E2%84%AAey=X",
+        "%EF%BD%95serKey=X", /* fullwidth u: no ASCII case mapping, kept */
+    };
+    for (size_t i = 0; i < UNIT_N(spellings); i++) {
+        char query[128];
+        snprintf(query, sizeof(query), "a=1&%s", spellings[i]);
+        EXPECT_REWRITE(r, query, none, i < 3 ? "a=1" : query);
     }
     config_free(cfg);
 }
@@ -344,9 +376,13 @@ static void test_long_input(void)
 }
 
 static const struct unit_case removal_cases[] = {
-    UNIT_CASE(test_no_params_unchanged),  UNIT_CASE(test_forged_target_removed),
-    UNIT_CASE(test_underscore_spellings), UNIT_CASE(test_separators_and_order),
-    UNIT_CASE(test_empty_pieces),         UNIT_END,
+    UNIT_CASE(test_no_params_unchanged),
+    UNIT_CASE(test_forged_target_removed),
+    UNIT_CASE(test_underscore_spellings),
+    UNIT_CASE(test_unicode_case_spellings),
+    UNIT_CASE(test_separators_and_order),
+    UNIT_CASE(test_empty_pieces),
+    UNIT_END,
 };
 
 static const struct unit_case append_cases[] = {
