@@ -7,9 +7,8 @@
  * ']' read as '_'; Rack 2's brackets around the name; whitespace and control characters
  * around it, which Java and .NET trim; non-ASCII letters whose case mapping is an ASCII one,
  * as Java's equalsIgnoreCase compares them: "ı", "ſ", the Kelvin sign), so a client can never
- * forge a parameter
- * the auth service is meant to set. Every other client parameter is kept byte for byte, in
- * order. The targets the auth service answered are then appended, URL-encoded.
+ * forge a parameter the auth service is meant to set. Every other client parameter is kept byte for
+ * byte, in order. The targets the auth service answered are then appended, URL-encoded.
  */
 #ifndef AUTHZ_QUERY_H
 #define AUTHZ_QUERY_H
