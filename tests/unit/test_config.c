@@ -412,7 +412,7 @@ static void test_mappings(void)
                  " params = { userid = \"uid\"; role = \"user.role\"; tenant = \"Tenant_Id\"; };"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct rule *r = &cfg->middlewares[0].rule;
-    /* wanted: the two fixed ones, then each distinct source (case-insensitively) once. */
+    /* wanted: the fixed ones (WANTED_FIXED), then each distinct source (case-insensitively) once. */
     CU_ASSERT_EQUAL_FATAL(r->nwanted, U + 3);
     UNIT_STR_EQ(r->wanted[U], "userId");
     UNIT_STR_EQ(r->wanted[U + 1], "role");
