@@ -305,7 +305,7 @@ static const char *add_jwk(struct jwt_keyset_builder *b, const json_t *jwk, char
         if (alg < 0)
             return fail(err, errlen, "\"alg\" is not a JWS signature algorithm");
         if (!(family & JWT_ALG_BIT(alg)))
-            return fail(err, errlen, "\"alg\" %s does not fit a %s key", jwt_alg_name(alg), kty);
+            return fail(err, errlen, "\"alg\" %s does not fit \"kty\" %s", jwt_alg_name(alg), kty);
         if (!(b->algs & JWT_ALG_BIT(alg)))
             return fail(err, errlen, "\"alg\" %s is not allowed", jwt_alg_name(alg));
         mask = JWT_ALG_BIT(alg);
