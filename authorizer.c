@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "auth/registry.h"
 #include "config/config.h"
 #include "daemon/lifecycle.h"
 #include "daemon/signals.h"
@@ -190,6 +191,12 @@ static int run_test(const struct options *o)
     struct config *cfg = load_or_report(file);
     if (!cfg)
         return 1;
+    char err[1024];
+    if (policy_check(cfg, err, sizeof(err))) {
+        fprintf(stderr, "authorizer: %s\n", err);
+        config_free(cfg);
+        return 1;
+    }
     printf("authorizer: %s: configuration OK (%zu middlewares)\n", file, cfg->nmiddlewares);
     config_free(cfg);
     return 0;

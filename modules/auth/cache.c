@@ -174,6 +174,14 @@ void cache_key_build(const struct rule *r, const struct request_view *req, struc
     EVP_DigestFinal_ex(s->md, k->digest, &len);
 }
 
+void cache_key_of_bytes(struct cache_scratch *s, const void *data, size_t len, struct cache_key *k)
+{
+    unsigned int n = 0;
+    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(s->md, data, len);
+    EVP_DigestFinal_ex(s->md, k->digest, &n);
+}
+
 static struct shard *shard_of(struct cache *c, const struct cache_key *k)
 {
     return &c->shards[k->digest[0] % SHARDS];

@@ -44,6 +44,9 @@ void cache_free(struct cache *c);
 void cache_key_build(const struct rule *r, const struct request_view *req, struct cache_scratch *s,
                      struct cache_key *k);
 
+/* The key of bytes that alone decide an answer (a token), for authenticators that say so. */
+void cache_key_of_bytes(struct cache_scratch *s, const void *data, size_t len, struct cache_key *k);
+
 enum cache_lookup {
     LOOKUP_HIT,    /* res holds the cached answer (valid until the next lookup with s) */
     LOOKUP_LEADER, /* not cached: ask the service, then call cache_fill with the key */

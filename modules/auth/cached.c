@@ -22,7 +22,12 @@ static enum auth_status cached_ask(const struct authenticator *self, struct auth
     const struct authenticator *inner = ca->inner;
     enum cache_state inner_state;
     struct cache_key key;
-    cache_key_build(r, req, w->cache, &key);
+    if (!inner->cache_key) {
+        cache_key_build(r, req, w->cache, &key);
+    } else if (!inner->cache_key(inner, w, req, key.digest)) {
+        *state = CACHE_OFF;
+        return inner->ask(inner, w, req, res, &inner_state);
+    }
     enum auth_status st;
     switch (cache_lookup(ca->cache, r, &key, w->cache, res, r->timeout_ms)) {
     case LOOKUP_HIT:

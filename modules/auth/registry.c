@@ -6,6 +6,8 @@
 
 #include "auth/cached.h"
 #include "auth/forward.h"
+#include "auth/jwks.h"
+#include "auth/jwtauth.h"
 
 /* What a policy owns besides its configuration: per middleware, the authenticators built. */
 struct guard {
@@ -19,28 +21,58 @@ struct owned_policy {
     const struct authenticator **table; /* pub.guards */
 };
 
+static struct authenticator *make_forward(const struct middleware *m, char *err, size_t errlen)
+{
+    struct authenticator *a = forward_authenticator_new(&m->rule);
+    if (!a)
+        snprintf(err, errlen, "out of memory");
+    return a;
+}
+
+/* What -t can check of a middleware beyond its configuration (NULL: nothing to check). */
+static const char *check_jwt(const struct middleware *m, char *err, size_t errlen)
+{
+    return jwks_check(&m->rule, err, errlen);
+}
+
 /* How each kind of middleware decides: one row per way of deciding. */
 static const struct {
     enum middleware_kind kind;
-    struct authenticator *(*make)(const struct rule *r);
+    struct authenticator *(*make)(const struct middleware *m, char *err, size_t errlen);
     void (*free)(struct authenticator *a);
+    const char *(*check)(const struct middleware *m, char *err, size_t errlen);
 } kinds[] = {
-    {MIDDLEWARE_FORWARD, forward_authenticator_new, forward_authenticator_free},
+    {MIDDLEWARE_FORWARD, make_forward, forward_authenticator_free, NULL},
+    {MIDDLEWARE_JWT, jwt_authenticator_new, jwt_authenticator_free, check_jwt},
 };
 
-static bool build_guard(const struct middleware *m, struct guard *g)
+static bool build_guard(const struct middleware *m, struct guard *g, char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
         if (kinds[i].kind != m->kind)
             continue;
-        g->decider = kinds[i].make(&m->rule);
+        g->decider = kinds[i].make(m, err, errlen);
         if (!g->decider)
             return false;
-        if (m->rule.cache.enabled && !(g->cached = cached_authenticator_new(&m->rule, g->decider)))
+        if (m->rule.cache.enabled &&
+            !(g->cached = cached_authenticator_new(&m->rule, g->decider))) {
+            snprintf(err, errlen, "out of memory");
             return false;
+        }
         return true;
     }
+    snprintf(err, errlen, "no way to decide for this kind of middleware");
     return false;
+}
+
+const char *policy_check(const struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t m = 0; m < cfg->nmiddlewares; m++)
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+            if (kinds[i].kind == cfg->middlewares[m].kind && kinds[i].check &&
+                kinds[i].check(&cfg->middlewares[m], err, errlen))
+                return err;
+    return NULL;
 }
 
 static void free_guard(const struct middleware *m, struct guard *g)
@@ -72,8 +104,9 @@ const char *policy_new(struct config *cfg, struct policy **out, char *err, size_
     p->pub.guards = p->table;
     for (size_t i = 0; i < n; i++) {
         struct guard *g = &p->guards[i];
-        if (!build_guard(&cfg->middlewares[i], g)) {
-            snprintf(err, errlen, "middleware '%s': out of memory", cfg->middlewares[i].name);
+        char why[768];
+        if (!build_guard(&cfg->middlewares[i], g, why, sizeof(why))) {
+            snprintf(err, errlen, "middleware '%s': %s", cfg->middlewares[i].name, why);
             policy_free(&p->pub);
             return err;
         }

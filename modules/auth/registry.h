@@ -22,6 +22,13 @@
  */
 const char *policy_new(struct config *cfg, struct policy **out, char *err, size_t errlen);
 
+/*
+ * What `authorizer -t` checks beyond the configuration itself, without building anything that
+ * runs (no cache, no thread, no fetch): the keys of middlewares that verify tokens. Returns
+ * NULL, or a message naming the file, the line and the setting.
+ */
+const char *policy_check(const struct config *cfg, char *err, size_t errlen);
+
 /* Frees the policy, its authenticators, caches and configuration. NULL is ignored. */
 void policy_free(struct policy *p);
 

@@ -6,6 +6,7 @@
 
 #include "auth/cache.h"
 #include "auth/forward.h"
+#include "auth/jwtauth.h"
 
 struct auth_worker *auth_worker_new(char *err, size_t errlen)
 {
@@ -20,7 +21,8 @@ struct auth_worker *auth_worker_new(char *err, size_t errlen)
         return NULL;
     }
     w->cache = cache_scratch_new();
-    if (!w->cache) {
+    w->jwt_values = malloc(JWTAUTH_VALUES_SPACE);
+    if (!w->cache || !w->jwt_values) {
         snprintf(err, errlen, "out of memory");
         auth_worker_free(w);
         return NULL;
@@ -34,5 +36,6 @@ void auth_worker_free(struct auth_worker *w)
         return;
     forward_client_free(w->forward);
     cache_scratch_free(w->cache);
+    free(w->jwt_values);
     free(w);
 }

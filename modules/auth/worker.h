@@ -15,6 +15,8 @@
 struct auth_worker {
     struct forward_client *forward;
     struct cache_scratch *cache;
+    char *jwt_values;  /* JWTAUTH_VALUES_SPACE: the claims a verified token exports */
+    char jwt_why[256]; /* why a token was refused, for the log */
 };
 
 /* A worker's scratch space, or NULL with the reason in err. */

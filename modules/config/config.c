@@ -161,6 +161,42 @@ static void free_mappings(struct mapping *m, size_t n)
     free(m);
 }
 
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_claim(struct claim_path *c)
+{
+    free_strings(c->seg, c->n);
+    c->seg = NULL;
+    c->n = 0;
+}
+
+static void free_rule_jwt(struct rule_jwt *j)
+{
+    free(j->jwks_url);
+    free(j->jwks_file);
+    free(j->public_key);
+    free(j->secret_file);
+    free_strings(j->algorithms, j->nalgorithms);
+    free(j->issuer);
+    free_strings(j->audiences, j->naudiences);
+    free(j->token_cookie);
+    for (size_t i = 0; j->required_claims && i <= j->nrequired_claims; i++) {
+        struct required_claim *c = &j->required_claims[i]; /* <=: one may be partly filled */
+        free(c->name);
+        free_claim(&c->path);
+        free_strings(c->values, c->nvalues);
+    }
+    free(j->required_claims);
+    for (size_t i = 0; i < CONFIG_MAX_WANTED; i++)
+        free_claim(&j->claims[i]);
+    free(j->where);
+}
+
 void config_free(struct config *cfg)
 {
     if (!cfg)
@@ -180,6 +216,7 @@ void config_free(struct config *cfg)
         free_mappings(r->params, r->nparams);
         free(r->param_targets);
         free(r->query_targets);
+        free_rule_jwt(&r->jwt);
         for (size_t k = 0; k < r->nwanted; k++)
             free(r->wanted[k]);
         free(r->tls_ca_file);

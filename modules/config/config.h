@@ -36,6 +36,42 @@ struct client_header {
     char *cgi;  /* FastCGI parameter carrying it, e.g. "HTTP_AUTHORIZATION" */
 };
 
+/* A JWT claim, named by the path of members leading to it: {"sub"}, {"address", "country"}.
+ * Written in the configuration as its name, or as a JSON Pointer ("/address/country",
+ * "/https:~1~1example.com~1roles") when it starts with '/'. */
+struct claim_path {
+    char **seg;
+    size_t n;
+};
+
+/* One requiredClaims entry: the claim must hold one of the values. */
+struct required_claim {
+    char *name; /* as configured, for logs */
+    struct claim_path path;
+    char **values;
+    size_t nvalues;
+};
+
+/* A `jwt` rule that verifies tokens itself (keys instead of url). */
+struct rule_jwt {
+    bool local; /* keys are configured: this rule verifies tokens itself */
+    char *jwks_url, *jwks_file, *public_key, *secret_file; /* at least one */
+    char **algorithms; /* the allow-list as configured (names checked by auth/); NULL: any */
+    size_t nalgorithms;
+    char *issuer;     /* NULL: not checked */
+    char **audiences; /* none: not checked */
+    size_t naudiences;
+    long leeway_s;
+    bool require_expiration;
+    char *token_cookie;              /* NULL: the token comes from Authorization: Bearer only */
+    long refresh_ms, min_refresh_ms; /* jwksUrl */
+    struct required_claim *required_claims;
+    size_t nrequired_claims;
+    /* The claim of each rule.wanted entry past WANTED_FIXED (what headers and params name). */
+    struct claim_path claims[CONFIG_MAX_WANTED];
+    char *where; /* "FILE:LINE: middlewares[N].rule", for key errors found after loading */
+};
+
 /* `rule.cache`: the decision cache's settings (the cache itself is auth/registry.h's). */
 struct rule_cache {
     bool enabled;
@@ -88,11 +124,13 @@ struct rule {
     bool tls_verify;
 
     struct rule_cache cache;
+    struct rule_jwt jwt; /* MIDDLEWARE_JWT only */
 };
 
 /* How a middleware decides, resolved from its type and rule at load time. */
 enum middleware_kind {
     MIDDLEWARE_FORWARD, /* asks the auth service at rule.url */
+    MIDDLEWARE_JWT,     /* verifies tokens itself with rule.jwt's keys */
 };
 
 struct middleware {

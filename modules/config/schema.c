@@ -20,6 +20,7 @@
 #define DEFAULT_CACHE_ENTRIES 10000
 #define MAX_CACHE_ENTRIES 10000000
 #define MAX_TARGET_NAME 128
+#define MAX_LEEWAY_MS 3600000
 
 #define N(array) (sizeof(array) / sizeof(*(array)))
 
@@ -53,7 +54,7 @@ static const char *const forbidden_targets[] = {
 };
 
 /* The middleware types there are. */
-static const char *const types[] = {"jwt"};
+static const char *const types[] = {"jwt", "jwtAuth"};
 
 static bool in_list(const char *name, const char *const *list, size_t n)
 {
@@ -129,6 +130,8 @@ static int parse_required(struct loader *ld, const config_setting_t *s, void *fi
 static int parse_forward(struct loader *ld, const config_setting_t *s, void *field)
 {
     struct rule *r = field;
+    if (s && r->jwt.local)
+        return settings_fail(ld, s, "there is no auth service to forward to (no url)");
     const config_setting_t *at = s ? s : ld->group;
     if (add_client_header(ld, at, r->forward, &r->nforward, "Authorization") < 0 ||
         add_client_header(ld, at, r->forward, &r->nforward, "Cookie") < 0)
@@ -143,9 +146,14 @@ static int parse_forward(struct loader *ld, const config_setting_t *s, void *fie
 
 static size_t want(struct rule *r, const char *source)
 {
-    for (size_t i = 0; i < r->nwanted; i++)
-        if (http_name_eq(r->wanted[i], strlen(r->wanted[i]), source, strlen(source)))
+    for (size_t i = 0; i < r->nwanted; i++) {
+        /* Header names compare case-insensitively; claim names exactly. */
+        bool same = r->jwt.local
+                        ? i >= WANTED_FIXED && strcmp(r->wanted[i], source) == 0
+                        : http_name_eq(r->wanted[i], strlen(r->wanted[i]), source, strlen(source));
+        if (same)
             return i;
+    }
     r->wanted[r->nwanted] = strdup(source);
     return r->nwanted++;
 }
@@ -174,13 +182,54 @@ static int check_target(struct loader *ld, const config_setting_t *e, const char
     return 0;
 }
 
+/* One entry of headers or params: a member `source = "target"`, or (list form) a list of two
+ * strings ( "source", "target" ), for sources no libconfig name can spell. */
+static int mapping_entry(struct loader *ld, const config_setting_t *e, bool listed,
+                         const char **source, const char **target)
+{
+    if (!listed) {
+        *source = config_setting_name(e);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return settings_fail(ld, e, "must be a string");
+        *target = config_setting_get_string(e);
+        return 0;
+    }
+    const config_setting_t *a = config_setting_get_elem(e, 0), *b = config_setting_get_elem(e, 1);
+    if (!settings_is_list(e) || config_setting_length(e) != 2 ||
+        config_setting_type(a) != CONFIG_TYPE_STRING ||
+        config_setting_type(b) != CONFIG_TYPE_STRING)
+        return settings_fail(ld, e, "must be a list of two strings ( \"source\", \"target\" )");
+    *source = config_setting_get_string(a);
+    *target = config_setting_get_string(b);
+    return 0;
+}
+
+static int check_source(struct loader *ld, const config_setting_t *e, const struct rule *r,
+                        const char *source)
+{
+    if (!r->jwt.local) {
+        if (!http_is_token(source, strlen(source)))
+            return settings_fail(ld, e, "'%s' is not a valid header name", source);
+        return 0;
+    }
+    if (!*source || strlen(source) > 255)
+        return settings_fail(ld, e, "a claim name must be 1 to 255 characters");
+    for (const char *p = source; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return settings_fail(ld, e, "a claim name must not contain control characters");
+    return 0;
+}
+
 static int parse_mappings(struct loader *ld, const config_setting_t *s, struct rule *r, bool param,
                           struct mapping **out, size_t *nout)
 {
     if (!s)
         return 0;
-    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-        return settings_fail(ld, s, "must be a group { sourceHeader = \"target\"; ... }");
+    bool listed = settings_is_list(s);
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP && !listed)
+        return settings_fail(ld, s,
+                             "must be a group { source = \"target\"; ... } or a list of "
+                             "( \"source\", \"target\" )");
     int len = config_setting_length(s);
     if (len > CONFIG_MAX_MAPPINGS)
         return settings_fail(ld, s, "at most %d entries", CONFIG_MAX_MAPPINGS);
@@ -189,13 +238,9 @@ static int parse_mappings(struct loader *ld, const config_setting_t *s, struct r
         return settings_fail(ld, s, "out of memory");
     for (int i = 0; i < len; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *source = config_setting_name(e);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING)
-            return settings_fail(ld, e, "must be a string");
-        const char *target = config_setting_get_string(e);
-        if (!http_is_token(source, strlen(source)))
-            return settings_fail(ld, e, "'%s' is not a valid header name", source);
-        if (check_target(ld, e, target, param) < 0)
+        const char *source = NULL, *target = NULL;
+        if (mapping_entry(ld, e, listed, &source, &target) < 0 ||
+            check_source(ld, e, r, source) < 0 || check_target(ld, e, target, param) < 0)
             return -1;
         for (size_t k = 0; k < *nout; k++)
             if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
@@ -269,6 +314,159 @@ static int parse_readable(struct loader *ld, const config_setting_t *s, void *fi
     return 0;
 }
 
+/* ---- jwt rules with keys ---- */
+
+static const char *const key_settings[] = {"jwksUrl", "jwksFile", "publicKey", "secretFile"};
+
+/* Whether the rule names keys (read before the rest of its settings: it decides what the
+ * sources of headers and params are, and which settings apply). */
+static bool names_keys(const config_setting_t *rule)
+{
+    for (size_t i = 0; i < N(key_settings); i++)
+        if (config_setting_get_member(rule, key_settings[i]))
+            return true;
+    return false;
+}
+
+static int parse_string_list(struct loader *ld, const config_setting_t *s, bool single_ok,
+                             char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s)
+        return 0;
+    bool single = config_setting_type(s) == CONFIG_TYPE_STRING;
+    if (!(single && single_ok) && (!settings_is_list(s) || config_setting_length(s) == 0))
+        return settings_fail(ld, s,
+                             single_ok ? "must be a string or a non-empty list of strings"
+                                       : "must be a non-empty list of strings");
+    int len = single ? 1 : config_setting_length(s);
+    *out = calloc((size_t)len + 1, sizeof(**out));
+    if (!*out)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = single ? s : config_setting_get_elem(s, (unsigned)i);
+        if (settings_string(ld, e, &(*out)[i]) < 0)
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+static int parse_algorithms(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule_jwt *j = field;
+    return parse_string_list(ld, s, false, &j->algorithms, &j->nalgorithms);
+}
+
+static int parse_audience(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule_jwt *j = field;
+    return parse_string_list(ld, s, true, &j->audiences, &j->naudiences);
+}
+
+static int parse_jwks_url(struct loader *ld, const config_setting_t *s, void *field)
+{
+    char **url = field;
+    *url = NULL;
+    return s ? parse_url(ld, s, url) : 0;
+}
+
+static int parse_cookie_name(struct loader *ld, const config_setting_t *s, void *field)
+{
+    char **name = field;
+    *name = NULL;
+    if (!s)
+        return 0;
+    if (settings_string(ld, s, name) < 0)
+        return -1;
+    if (!http_is_token(*name, strlen(*name)))
+        return settings_fail(ld, s, "'%s' is not a valid cookie name", *name);
+    return 0;
+}
+
+/* A claim as written: its name, or a JSON Pointer (RFC 6901) if it starts with '/'. */
+static const char *claim_path_parse(const char *text, struct claim_path *out)
+{
+    out->seg = NULL;
+    out->n = 0;
+    size_t len = strlen(text), max = text[0] == '/' ? 1 : 1;
+    for (size_t i = 0; i < len; i++)
+        max += text[i] == '/';
+    out->seg = calloc(max + 1, sizeof(*out->seg));
+    if (!out->seg)
+        return "out of memory";
+    if (text[0] != '/') {
+        out->seg[0] = strdup(text);
+        out->n = 1;
+        return out->seg[0] ? NULL : "out of memory";
+    }
+    for (const char *p = text + 1;; p++) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 0)
+            return "a JSON Pointer with an empty member name";
+        char *seg = malloc(n + 1), *o = seg;
+        if (!seg)
+            return "out of memory";
+        out->seg[out->n++] = seg;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] != '~') {
+                *o++ = p[i];
+            } else if (i + 1 < n && (p[i + 1] == '0' || p[i + 1] == '1')) {
+                *o++ = p[++i] == '0' ? '~' : '/';
+            } else {
+                return "a JSON Pointer with '~' not followed by 0 or 1";
+            }
+        }
+        *o = '\0';
+        if (!end)
+            return NULL;
+        p = end;
+    }
+}
+
+/* requiredClaims: a group { claim = "value" or ( "values" ); } or a list of
+ * ( "claim", "value" or ( "values" ) ) for claims no libconfig name can spell. */
+static int parse_required_claims(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (!s)
+        return 0;
+    if (!r->jwt.local)
+        return settings_fail(ld, s,
+                             "needs keys (jwksUrl, jwksFile, publicKey or secretFile): "
+                             "with url the auth service decides");
+    bool listed = settings_is_list(s);
+    if (!listed && config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { claim = \"value\"; ... }");
+    int len = config_setting_length(s);
+    r->jwt.required_claims = calloc((size_t)len + 1, sizeof(*r->jwt.required_claims));
+    if (!r->jwt.required_claims)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const config_setting_t *value = e;
+        const char *name = config_setting_name(e);
+        if (listed) {
+            if (!settings_is_list(e) || config_setting_length(e) != 2 ||
+                config_setting_type(config_setting_get_elem(e, 0)) != CONFIG_TYPE_STRING)
+                return settings_fail(ld, e, "must be a list ( \"claim\", \"value\" )");
+            name = config_setting_get_string(config_setting_get_elem(e, 0));
+            value = config_setting_get_elem(e, 1);
+        }
+        struct required_claim *c = &r->jwt.required_claims[r->jwt.nrequired_claims++];
+        if (check_source(ld, e, r, name) < 0 || !(c->name = strdup(name)))
+            return c->name ? -1 : settings_fail(ld, e, "out of memory");
+        const char *msg = claim_path_parse(name, &c->path);
+        if (msg)
+            return settings_fail(ld, e, "'%s': %s", name, msg);
+        if (parse_string_list(ld, value, true, &c->values, &c->nvalues) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- rule.cache ---- */
 
 static int parse_cache_key(struct loader *ld, const config_setting_t *s, void *field)
@@ -311,7 +509,24 @@ static int parse_cache(struct loader *ld, const config_setting_t *s, void *field
 /* ---- rule ---- */
 
 static const struct setting rule_settings[] = {
-    {"url", SETTING_CUSTOM, offsetof(struct rule, url), .required = true, .parse = parse_url},
+    {"url", SETTING_CUSTOM, offsetof(struct rule, url), .parse = parse_jwks_url},
+    {"jwksUrl", SETTING_CUSTOM, offsetof(struct rule, jwt.jwks_url), .parse = parse_jwks_url},
+    {"jwksFile", SETTING_CUSTOM, offsetof(struct rule, jwt.jwks_file), .parse = parse_readable},
+    {"publicKey", SETTING_CUSTOM, offsetof(struct rule, jwt.public_key), .parse = parse_readable},
+    {"secretFile", SETTING_CUSTOM, offsetof(struct rule, jwt.secret_file), .parse = parse_readable},
+    {"algorithms", SETTING_CUSTOM, offsetof(struct rule, jwt), .parse = parse_algorithms},
+    {"issuer", SETTING_STRING, offsetof(struct rule, jwt.issuer), .required = false},
+    {"audience", SETTING_CUSTOM, offsetof(struct rule, jwt), .parse = parse_audience},
+    {"leeway", SETTING_SECONDS, offsetof(struct rule, jwt.leeway_s), .min = 0, .max = MAX_LEEWAY_MS,
+     .def = 0},
+    {"requireExpiration", SETTING_BOOL, offsetof(struct rule, jwt.require_expiration), .def = 1},
+    {"tokenCookie", SETTING_CUSTOM, offsetof(struct rule, jwt.token_cookie),
+     .parse = parse_cookie_name},
+    {"jwksRefresh", SETTING_SECONDS, offsetof(struct rule, jwt.refresh_ms), .min = 10000,
+     .max = 86400000, .def = 600000},
+    {"jwksMinRefresh", SETTING_SECONDS, offsetof(struct rule, jwt.min_refresh_ms), .min = 1000,
+     .max = 3600000, .def = 30000},
+    {"requiredClaims", SETTING_CUSTOM, 0, .parse = parse_required_claims},
     {"timeout", SETTING_SECONDS, offsetof(struct rule, timeout_ms), .min = 1, .max = MAX_TIMEOUT_MS,
      .def = DEFAULT_TIMEOUT_MS},
     {"connectTimeout", SETTING_SECONDS, offsetof(struct rule, connect_timeout_ms), .min = 1,
@@ -331,8 +546,40 @@ static const struct setting rule_settings[] = {
 };
 
 /* The checks across a rule's settings, once all of them are read. */
+/* A rule with keys: what only applies to the auth service's answers is refused, the
+ * claims of headers and params are read, and the rule's place is kept for key errors. */
+static int finish_jwt_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
+{
+    if (r->url)
+        return settings_fail_in(ld, s, "url",
+                                "a rule either asks an auth service (url) or verifies tokens "
+                                "itself (jwksUrl, jwksFile, publicKey, secretFile), not both");
+    if (r->cache.key)
+        return settings_fail_in(ld, config_setting_get_member(s, "cache"), "key",
+                                "a verified-token cache is keyed by the token itself");
+    for (size_t i = WANTED_FIXED; i < r->nwanted; i++) {
+        const char *msg = claim_path_parse(r->wanted[i], &r->jwt.claims[i]);
+        if (msg)
+            return settings_fail(ld, s, "claim '%s': %s", r->wanted[i], msg);
+    }
+    r->jwt.leeway_s /= 1000; /* read as milliseconds like every duration */
+    char path[256], where[512];
+    settings_path(s, path, sizeof(path));
+    snprintf(where, sizeof(where), "%s:%d: %s",
+             config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
+             (int)config_setting_source_line(s), path);
+    r->jwt.where = strdup(where);
+    return r->jwt.where ? 0 : settings_fail(ld, s, "out of memory");
+}
+
 static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
 {
+    if (!r->url && !r->jwt.local)
+        return settings_fail_in(ld, s, "url",
+                                "is required (or keys: jwksUrl, jwksFile, publicKey or "
+                                "secretFile, to verify tokens locally)");
+    if (r->jwt.local && finish_jwt_rule(ld, s, r) < 0)
+        return -1;
     const config_setting_t *ct = config_setting_get_member(s, "connectTimeout");
     if (!ct)
         r->connect_timeout_ms =
@@ -374,6 +621,7 @@ static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
     r->id = atomic_fetch_add(&next_rule_id, 1) + 1;
     if (config_setting_type(s) != CONFIG_TYPE_GROUP)
         return settings_fail(ld, s, "must be a group { url = ...; }");
+    r->jwt.local = names_keys(s);
     if (!(r->required = new_header_array(ld, s)) || !(r->forward = new_header_array(ld, s)))
         return -1;
     /* Kept from every answer, whatever the mappings say: for relaying denials, and for the
@@ -400,7 +648,8 @@ static int parse_type(struct loader *ld, const config_setting_t *s, void *field)
             return 0;
     char path[256];
     settings_path(config_setting_parent(s), path, sizeof(path));
-    return settings_fail_at(ld, s, path, "type '%s' is not supported (only \"jwt\")", *type);
+    return settings_fail_at(ld, s, path, "type '%s' is not supported (only \"jwt\" or \"jwtAuth\")",
+                            *type);
 }
 
 static int parse_paths(struct loader *ld, const config_setting_t *s, void *field)
@@ -449,7 +698,7 @@ static int load_middleware(struct loader *ld, const config_setting_t *s, struct 
                                     "name '%s' is used twice", m->name);
         }
     }
-    m->kind = MIDDLEWARE_FORWARD;
+    m->kind = m->rule.jwt.local ? MIDDLEWARE_JWT : MIDDLEWARE_FORWARD;
     return 0;
 }
 

@@ -117,7 +117,7 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
 
 static void deny(struct decision *d, const struct auth_result *res)
 {
-    set(d, OUTCOME_DENIED, res->status, "denied", NULL);
+    set(d, OUTCOME_DENIED, res->status, "denied", res->error); /* why, if it says */
     d->www_authenticate = res->values[WANTED_WWW_AUTHENTICATE];
     d->content_type = res->values[WANTED_CONTENT_TYPE];
     d->body = res->body;

@@ -12,7 +12,7 @@ static const char *const cause_names[CAUSE_COUNT] = {
     [CAUSE_TIMEOUT] = "timeout",     [CAUSE_TLS] = "tls",
     [CAUSE_MALFORMED] = "malformed", [CAUSE_TOO_LARGE] = "too_large",
     [CAUSE_TRANSPORT] = "transport", [CAUSE_STATUS] = "status",
-    [CAUSE_ABANDONED] = "abandoned",
+    [CAUSE_ABANDONED] = "abandoned", [CAUSE_KEYS] = "keys",
 };
 
 static const char *const cache_state_names[CACHE_STATE_COUNT] = {

@@ -28,6 +28,7 @@ enum cause {
     CAUSE_TRANSPORT, /* reset, closed early, receive errors */
     CAUSE_STATUS,    /* it answered a status that neither allows nor denies */
     CAUSE_ABANDONED, /* the web server gave up on the request before it was decided */
+    CAUSE_KEYS,      /* a middleware that verifies tokens has no keys (yet) */
     CAUSE_COUNT
 };
 

@@ -11,6 +11,7 @@
 #ifndef AUTHZ_POLICY_H
 #define AUTHZ_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -50,6 +51,13 @@ struct authenticator {
     enum auth_status (*ask)(const struct authenticator *self, struct auth_worker *w,
                             const struct request_view *req, struct auth_result *res,
                             enum cache_state *cache);
+    /*
+     * Optional: what a cache in front keys this authenticator's answers on (32 bytes), when
+     * it is less than everything the request says (a verified token depends on the token
+     * only). False: do not use the cache for this request. NULL: the cache's default key.
+     */
+    bool (*cache_key)(const struct authenticator *self, struct auth_worker *w,
+                      const struct request_view *req, unsigned char key[32]);
 };
 
 struct policy {

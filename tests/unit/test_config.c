@@ -412,7 +412,8 @@ static void test_mappings(void)
                  " params = { userid = \"uid\"; role = \"user.role\"; tenant = \"Tenant_Id\"; };"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct rule *r = &cfg->middlewares[0].rule;
-    /* wanted: the fixed ones (WANTED_FIXED), then each distinct source (case-insensitively) once. */
+    /* wanted: the fixed ones (WANTED_FIXED), then each distinct source (case-insensitively) once.
+     */
     CU_ASSERT_EQUAL_FATAL(r->nwanted, U + 3);
     UNIT_STR_EQ(r->wanted[U], "userId");
     UNIT_STR_EQ(r->wanted[U + 1], "role");
@@ -541,7 +542,9 @@ static void test_wrong_types(void)
                  "must be a string");
     EXPECT_ERROR(CONF(.rule = "tlsVerify = \"yes\";"), L_RULEX, "middlewares[0].rule.tlsVerify",
                  "must be true or false");
-    EXPECT_ERROR(CONF(.rule = "headers = ( \"X-A\" );"), L_RULEX, "middlewares[0].rule.headers",
+    EXPECT_ERROR(CONF(.rule = "headers = ( \"X-A\" );"), L_RULEX, "middlewares[0].rule.headers[0]",
+                 "must be a list of two strings");
+    EXPECT_ERROR(CONF(.rule = "headers = 5;"), L_RULEX, "middlewares[0].rule.headers",
                  "must be a group");
     EXPECT_ERROR(CONF(.rule = "headers = { a = 5; };"), L_RULEX, "middlewares[0].rule.headers.a",
                  "must be a string");
