@@ -59,7 +59,23 @@ PROTECTED = "/app"      # token mode: "Bearer good" allows, see tests/fixtures/a
 ANONYMOUS = "/anon"     # the auth service allows, and sends no identity at all
 ERRORING = "/err"       # the auth service answers 500
 UNREACHABLE = "/down"   # nothing listens at the auth service URL
+LOCAL_JWT = "/jwt"      # the authorizer verifies the token itself (see jwt_token)
 GOOD = ("Authorization", "Bearer good")
+
+
+JWT_KEY = os.path.join(TOP, "tests", "fixtures", "jwt", "keys", "rsa-a")
+
+
+def jwt_token(**claims):
+    """An RS256 token from the fixtures' key, made by PyJWT, valid for ten minutes."""
+    import time
+    import jwt
+    body = {"sub": "77", "country": "SE", "iss": "https://idp.test/",
+            "exp": int(time.time()) + 600}
+    body.update(claims)
+    with open(JWT_KEY + "-private.pem") as f:
+        return jwt.encode({k: v for k, v in body.items() if v is not None}, f.read(),
+                          algorithm="RS256")
 
 
 def etc(*parts):
@@ -144,6 +160,12 @@ def authorizer_config(auth_base, listen=None):
         b = replace_once(b, r'url = "[^"]*";', 'url = "%s";' % url)
         b = replace_once(b, r"connectTimeout = [0-9.]+;", "connectTimeout = 1;")
         blocks.append(b)
+    # A middleware that verifies tokens itself, exporting the same identity headers from the
+    # token's claims (so the shipped glue applies to it too).
+    blocks.append('\n  { name = "jwt"; type = "jwt"; paths = ( "%s" );\n'
+                  '    rule = { publicKey = "%s"; issuer = "https://idp.test/";\n'
+                  '             headers = { sub = "X-Auth-UserId"; country = "X-Auth-UserCountryId"; };\n'
+                  '             params = { country = "countryId"; }; }; }' % (LOCAL_JWT, JWT_KEY + ".pem"))
     text = text[:m.start(1)] + ",\n".join(blocks) + text[m.end(1):]
     if listen:
         text = 'listen = "%s";\nlisten_mode = "0666";\n' % listen + text

@@ -11,8 +11,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import (ANONYMOUS, DEPLOYMENTS, ERRORING, GOOD, PROTECTED, UNREACHABLE,
-                      new_marker, start_deployment)
+from conftest import (ANONYMOUS, DEPLOYMENTS, ERRORING, GOOD, LOCAL_JWT, PROTECTED,
+                      UNREACHABLE, jwt_token, new_marker, start_deployment)
 
 FORGED = [("X-Auth-UserId", "forged"), ("X-Auth-UserCountryId", "XX")]
 
@@ -224,6 +224,37 @@ def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, ho
     else:
         assert r.status in (400, 403, 404, 500), r
         assert r.echo is None
+
+
+# ---- a middleware that verifies tokens itself ----
+
+
+def test_local_jwt_identity_comes_from_the_token_only(deployment, auth, upstream):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s&countryId=evil" % (LOCAL_JWT, m),
+                       [("Authorization", "Bearer " + jwt_token())] + FORGED + UNDERSCORED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == ["77"]
+    assert r.upstream_header("X-Auth-UserCountryId") == ["SE"]
+    assert [p for p in query_of(r.echo["target"]) if p[0].lower() == "countryid"] == \
+        [("countryId", "SE")]
+    for name in ("X-Auth-UserId", "X-Auth-UserCountryId"):
+        lines = [h for h in r.echo["headers"] if spelled_like(name, h)]
+        assert all(h.split(":", 1)[0] == name for h in lines), lines
+    assert auth.calls(m) == []  # no auth service was asked
+
+
+@pytest.mark.parametrize("headers", [
+    [],
+    [("Authorization", "Bearer " + "x.y.z")],
+    [("Authorization", "Bearer " + jwt_token(iss="https://evil/"))],
+    [("Authorization", "Bearer " + jwt_token(exp=1))],
+], ids=["no-token", "garbage", "wrong-issuer", "expired"])
+def test_local_jwt_refusals_never_reach_the_application(deployment, upstream, headers):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (LOCAL_JWT, m), headers + FORGED)
+    assert_denied(upstream, r, deployment.status_401, m)
+    assert any(n.lower() == "www-authenticate" and v.startswith("Bearer") for n, v in r.headers), r
 
 
 def test_unprotected_path_gets_no_identity(deployment, auth, upstream):
