@@ -9,7 +9,6 @@
 #include <apr_sha1.h>
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -19,11 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "auth/basicheader.h"
+#include "auth/filesnapshot.h"
 #include "auth/hashgate.h"
 #include "auth/htpasswd_parse.h"
 
@@ -32,9 +29,6 @@ _Static_assert(BASIC_MAX_USER == HTPASSWD_MAX_USER && BASIC_MAX_PASSWORD == HTPA
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-/* A stamp this many seconds old or less cannot tell a later write apart by its times alone. */
-#define RACY_SECONDS 2
 
 /* bcrypt reads only the first 72 bytes of a password (and libxcrypt refuses 512 or more). */
 #define BCRYPT_KEY_BYTES 72
@@ -46,14 +40,6 @@ struct user {
     size_t hash_len;
     enum hash_kind kind;
     struct htpasswd_fingerprint fingerprint;
-};
-
-/* What identifies the file's contents on disk without reading them. */
-struct stamp {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime, ctime;
 };
 
 struct htpasswd_table {
@@ -68,12 +54,10 @@ struct htpasswd_table {
     char *path, *text_name, *entries_name;
     char **entries;
     size_t n_entries;
-    bool from_text;                 /* and not from a file: nothing to reload */
-    struct stamp stamp;             /* of path, taken before it was read */
-    unsigned char content_hash[32]; /* SHA-256 of what was read */
-    /* The stamp's times were too recent to tell a later write apart (see stamp_is_racy); the
-     * only field that changes after load, and only from true to false. */
-    _Atomic bool racy;
+    bool from_text; /* and not from a file: nothing to reload */
+    /* Of path, when it was read; the only part of a table that changes after load (its atomic
+     * `racy`, in htpasswd_file_changed). */
+    struct filesnapshot snap;
 };
 
 static bool initialized;
@@ -168,98 +152,6 @@ static const char *fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return err;
-}
-
-static const char *errno_text(int e, char *buf, size_t len)
-{
-    return strerror_r(e, buf, len);
-}
-
-/* Reads a whole regular file of at most HTPASSWD_MAX_FILE bytes; the stamp is taken first. */
-static const char *read_file(const char *path, char **text, size_t *len, struct stamp *st,
-                             char *err, size_t errlen)
-{
-    char eb[128];
-    const char *msg = NULL;
-    *text = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return fail(err, errlen, "%s: cannot open: %s", path, errno_text(errno, eb, sizeof(eb)));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        msg = fail(err, errlen, "%s: cannot stat: %s", path, errno_text(errno, eb, sizeof(eb)));
-        goto end;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        msg = fail(err, errlen, "%s: not a regular file", path);
-        goto end;
-    }
-    if (sb.st_size > HTPASSWD_MAX_FILE) {
-        msg = fail(err, errlen, "%s: larger than %d bytes", path, HTPASSWD_MAX_FILE);
-        goto end;
-    }
-    *st = (struct stamp){.dev = sb.st_dev,
-                         .ino = sb.st_ino,
-                         .size = sb.st_size,
-                         .mtime = sb.st_mtim,
-                         .ctime = sb.st_ctim};
-    size_t cap = (size_t)sb.st_size;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        msg = fail(err, errlen, "%s: out of memory", path);
-        goto end;
-    }
-    /* A file that grows meanwhile is read up to its old size: the next stat sees the change. */
-    size_t n = 0;
-    while (n < cap) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            msg = fail(err, errlen, "%s: cannot read: %s", path, errno_text(errno, eb, sizeof(eb)));
-            free(buf);
-            goto end;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-end:
-    close(fd);
-    return msg;
-}
-
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-static bool same_stamp(const struct stamp *a, const struct stamp *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           same_time(&a->mtime, &b->mtime) && same_time(&a->ctime, &b->ctime);
-}
-
-/*
- * File times advance in ticks (a few milliseconds on Linux, a second or two on some file
- * systems). A write in the same tick as the one the stamp was taken in leaves the times as
- * they were, and with the same size it would go unseen: while the stamp is that recent, the
- * contents are compared too.
- */
-static bool stamp_is_racy(const struct stamp *s)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    time_t newest = s->mtime.tv_sec > s->ctime.tv_sec ? s->mtime.tv_sec : s->ctime.tv_sec;
-    return now.tv_sec - newest <= RACY_SECONDS;
-}
-
-static bool hash_text(const char *text, size_t len, unsigned char out[32])
-{
-    return EVP_Digest(text, len, out, NULL, EVP_sha256(), NULL) == 1;
 }
 
 /* Every entry seen so far, pointing into the text or the inline entries. */
@@ -483,14 +375,10 @@ const char *htpasswd_load(const struct htpasswd_source *src, struct htpasswd_tab
     const char *text = src->text;
     size_t text_len = src->text_len;
     if (src->path) {
-        msg = read_file(src->path, &file_text, &file_len, &t->stamp, err, errlen);
+        msg = filesnapshot_read(src->path, HTPASSWD_MAX_FILE, &file_text, &file_len, &t->snap, err,
+                                errlen);
         if (msg)
             goto end;
-        if (!hash_text(file_text, file_len, t->content_hash)) {
-            msg = fail(err, errlen, "%s: SHA-256 failed", src->path);
-            goto end;
-        }
-        atomic_init(&t->racy, stamp_is_racy(&t->stamp));
         text = file_text;
         text_len = file_len;
     } else if (text && text_len > HTPASSWD_MAX_FILE) {
@@ -512,11 +400,7 @@ const char *htpasswd_load(const struct htpasswd_source *src, struct htpasswd_tab
 
 end:
     free(list.items);
-    if (file_text) {
-        /* A refused plaintext line would leave a password in freed memory. */
-        OPENSSL_cleanse(file_text, file_len);
-        free(file_text);
-    }
+    filesnapshot_free_text(file_text, file_len);
     htpasswd_table_free(t);
     return msg;
 }
@@ -557,36 +441,9 @@ size_t htpasswd_count(const struct htpasswd_table *t)
 
 bool htpasswd_file_changed(const struct htpasswd_table *t)
 {
-    if (!t->path)
-        return false;
-    struct stat sb;
-    if (stat(t->path, &sb) != 0)
-        return true;
-    struct stamp now = {.dev = sb.st_dev,
-                        .ino = sb.st_ino,
-                        .size = sb.st_size,
-                        .mtime = sb.st_mtim,
-                        .ctime = sb.st_ctim};
-    if (!same_stamp(&now, &t->stamp))
-        return true;
-    if (!atomic_load(&t->racy))
-        return false;
-
-    char err[256];
-    char *text = NULL;
-    size_t len = 0;
-    unsigned char digest[32];
-    bool changed = read_file(t->path, &text, &len, &now, err, sizeof(err)) != NULL ||
-                   !hash_text(text, len, digest) ||
-                   CRYPTO_memcmp(digest, t->content_hash, sizeof(digest)) != 0;
-    if (text) {
-        OPENSSL_cleanse(text, len);
-        free(text);
-    }
-    /* Once the stamp is old enough, any later write shows in the times: stat alone suffices. */
-    if (!changed && !stamp_is_racy(&t->stamp))
-        atomic_store((_Atomic bool *)&t->racy, false);
-    return changed;
+    /* The snapshot's `racy` is atomic and may change under a const table. */
+    return t->path &&
+           filesnapshot_changed(t->path, HTPASSWD_MAX_FILE, (struct filesnapshot *)&t->snap);
 }
 
 /* ---- checking ---- */
