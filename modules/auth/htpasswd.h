@@ -65,7 +65,7 @@ struct htpasswd_source {
     const char *text; /* or (path NULL) the text of one, text_len bytes */
     size_t text_len;
     const char *text_name;      /* names `text` in messages ("users.htpasswd") */
-    const char *const *entries; /* inline "user:hash" strings, or NULL */
+    const char *const *entries; /* inline "user:hash" lines (no blank or comment), or NULL */
     size_t n_entries;
     const char *entries_name; /* names the inline entries in messages ("authorizer.conf:12") */
 };
@@ -161,7 +161,8 @@ bool htpasswd_fingerprint(const struct htpasswd_table *t, const char *user,
  * htpasswd_global_init, of the user name and the password (each with its length, so no two
  * pairs share an input). A cache holding these holds neither a password nor a plain hash of one;
  * an entry is still as secret as the process memory, which holds the key too. Keys differ
- * between processes and runs. False only if OpenSSL fails (or user or password is too long).
+ * between processes and runs. False (and *out zeroed) if htpasswd_global_init has not run, a
+ * user name or password is over the bounds, or OpenSSL fails.
  */
 struct htpasswd_key {
     unsigned char bytes[32];
