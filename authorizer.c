@@ -192,8 +192,12 @@ static int run_test(const struct options *o)
     if (!cfg)
         return 1;
     char err[1024];
-    if (policy_check(cfg, err, sizeof(err))) {
-        fprintf(stderr, "authorizer: %s\n", err);
+    const char *msg = auth_global_init();
+    bool bad = msg || policy_check(cfg, err, sizeof(err));
+    if (bad)
+        fprintf(stderr, "authorizer: %s\n", msg ? msg : err);
+    auth_global_cleanup();
+    if (bad) {
         config_free(cfg);
         return 1;
     }

@@ -48,6 +48,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct hashgate;
 
@@ -168,5 +169,8 @@ struct htpasswd_key {
     unsigned char bytes[32];
 };
 bool htpasswd_credential_key(const char *user, const char *password, struct htpasswd_key *out);
+
+/* How many password hashes this process has computed, for every table together (metrics). */
+uint64_t htpasswd_hashes_computed(void);
 
 #endif

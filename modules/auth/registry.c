@@ -6,6 +6,8 @@
 
 #include "auth/cached.h"
 #include "auth/forward.h"
+#include "auth/basicauth.h"
+#include "auth/htpasswd.h"
 #include "auth/jwks.h"
 #include "auth/jwtauth.h"
 
@@ -21,12 +23,21 @@ struct owned_policy {
     const struct authenticator **table; /* pub.guards */
 };
 
-static struct authenticator *make_forward(const struct middleware *m, char *err, size_t errlen)
+static struct authenticator *make_forward(const struct middleware *m, int workers, char *err,
+                                          size_t errlen)
 {
+    (void)workers;
     struct authenticator *a = forward_authenticator_new(&m->rule);
     if (!a)
         snprintf(err, errlen, "out of memory");
     return a;
+}
+
+static struct authenticator *make_jwt(const struct middleware *m, int workers, char *err,
+                                      size_t errlen)
+{
+    (void)workers;
+    return jwt_authenticator_new(m, err, errlen);
 }
 
 /* What -t can check of a middleware beyond its configuration (NULL: nothing to check). */
@@ -38,20 +49,23 @@ static const char *check_jwt(const struct middleware *m, char *err, size_t errle
 /* How each kind of middleware decides: one row per way of deciding. */
 static const struct {
     enum middleware_kind kind;
-    struct authenticator *(*make)(const struct middleware *m, char *err, size_t errlen);
+    struct authenticator *(*make)(const struct middleware *m, int workers, char *err,
+                                  size_t errlen);
     void (*free)(struct authenticator *a);
     const char *(*check)(const struct middleware *m, char *err, size_t errlen);
 } kinds[] = {
     {MIDDLEWARE_FORWARD, make_forward, forward_authenticator_free, NULL},
-    {MIDDLEWARE_JWT, jwt_authenticator_new, jwt_authenticator_free, check_jwt},
+    {MIDDLEWARE_JWT, make_jwt, jwt_authenticator_free, check_jwt},
+    {MIDDLEWARE_BASIC, basic_authenticator_new, basic_authenticator_free, basic_check},
 };
 
-static bool build_guard(const struct middleware *m, struct guard *g, char *err, size_t errlen)
+static bool build_guard(const struct middleware *m, int workers, struct guard *g, char *err,
+                        size_t errlen)
 {
     for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
         if (kinds[i].kind != m->kind)
             continue;
-        g->decider = kinds[i].make(m, err, errlen);
+        g->decider = kinds[i].make(m, workers, err, errlen);
         if (!g->decider)
             return false;
         if (m->rule.cache.enabled &&
@@ -63,6 +77,18 @@ static bool build_guard(const struct middleware *m, struct guard *g, char *err, 
     }
     snprintf(err, errlen, "no way to decide for this kind of middleware");
     return false;
+}
+
+const char *auth_global_init(void)
+{
+    const char *msg = forward_global_init();
+    return msg ? msg : htpasswd_global_init();
+}
+
+void auth_global_cleanup(void)
+{
+    htpasswd_global_cleanup();
+    forward_global_cleanup();
 }
 
 const char *policy_check(const struct config *cfg, char *err, size_t errlen)
@@ -105,7 +131,7 @@ const char *policy_new(struct config *cfg, struct policy **out, char *err, size_
     for (size_t i = 0; i < n; i++) {
         struct guard *g = &p->guards[i];
         char why[768];
-        if (!build_guard(&cfg->middlewares[i], g, why, sizeof(why))) {
+        if (!build_guard(&cfg->middlewares[i], cfg->workers, g, why, sizeof(why))) {
             snprintf(err, errlen, "middleware '%s': %s", cfg->middlewares[i].name, why);
             policy_free(&p->pub);
             return err;

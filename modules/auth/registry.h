@@ -16,6 +16,11 @@
 #include "config/config.h"
 #include "core/policy.h"
 
+/* Process-wide setup of every way of deciding (libcurl, the password hashes' libraries and
+ * key). Call once, before any thread starts; cleanup after the last policy is freed. */
+const char *auth_global_init(void);
+void auth_global_cleanup(void);
+
 /*
  * Builds the policy for cfg, which it takes over (freed with the policy, or at once on
  * failure). Returns NULL and stores the policy in *out, or returns a message in err.

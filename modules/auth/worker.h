@@ -10,13 +10,16 @@
 
 #include <stddef.h>
 
+#include "auth/basicheader.h"
 #include "core/policy.h"
 
 struct auth_worker {
     struct forward_client *forward;
     struct cache_scratch *cache;
-    char *jwt_values;  /* JWTAUTH_VALUES_SPACE: the claims a verified token exports */
-    char jwt_why[256]; /* why a token was refused, for the log */
+    char *jwt_values;              /* JWTAUTH_VALUES_SPACE: the claims a verified token exports */
+    char jwt_why[256];             /* why a token was refused, for the log */
+    struct basic_credential basic; /* the credential being checked, wiped after */
+    char basic_user[BASIC_MAX_USER + 1]; /* the user name an allow exports */
 };
 
 /* A worker's scratch space, or NULL with the reason in err. */

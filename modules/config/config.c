@@ -197,6 +197,14 @@ static void free_rule_jwt(struct rule_jwt *j)
     free(j->where);
 }
 
+static void free_rule_basic(struct rule_basic *b)
+{
+    free(b->htpasswd);
+    free_strings(b->users, b->nusers);
+    free(b->realm);
+    free(b->where);
+}
+
 void config_free(struct config *cfg)
 {
     if (!cfg)
@@ -217,6 +225,7 @@ void config_free(struct config *cfg)
         free(r->param_targets);
         free(r->query_targets);
         free_rule_jwt(&r->jwt);
+        free_rule_basic(&r->basic);
         for (size_t k = 0; k < r->nwanted; k++)
             free(r->wanted[k]);
         free(r->tls_ca_file);

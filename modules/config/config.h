@@ -72,6 +72,23 @@ struct rule_jwt {
     char *where; /* "FILE:LINE: middlewares[N].rule", for key errors found after loading */
 };
 
+/* How a middleware decides, resolved from its type and rule at load time. */
+enum middleware_kind {
+    MIDDLEWARE_FORWARD, /* asks the auth service at rule.url */
+    MIDDLEWARE_JWT,     /* verifies tokens itself with rule.jwt's keys */
+    MIDDLEWARE_BASIC,   /* checks Basic credentials against rule.basic's htpasswd data */
+};
+
+/* A `basicAuth` rule: users and password hashes in Apache's htpasswd format. */
+struct rule_basic {
+    char *htpasswd; /* a file, or NULL */
+    char **users;   /* inline "user:hash" entries */
+    size_t nusers;
+    char *realm;           /* NULL: the middleware's name */
+    int concurrent_hashes; /* slow hashes at once, 0: half the workers (at least 1) */
+    char *where;           /* "FILE:LINE: middlewares[N].rule", for messages after loading */
+};
+
 /* `rule.cache`: the decision cache's settings (the cache itself is auth/registry.h's). */
 struct rule_cache {
     bool enabled;
@@ -93,6 +110,7 @@ struct rule {
     /* Unique over the process's life, across reloads: lets a worker tell that the rule it
      * set its libcurl handle up for is still this one (an address could be reused). */
     unsigned long id;
+    enum middleware_kind kind; /* the same as its middleware's */
     char *url;
     long timeout_ms;
     long connect_timeout_ms;
@@ -124,13 +142,8 @@ struct rule {
     bool tls_verify;
 
     struct rule_cache cache;
-    struct rule_jwt jwt; /* MIDDLEWARE_JWT only */
-};
-
-/* How a middleware decides, resolved from its type and rule at load time. */
-enum middleware_kind {
-    MIDDLEWARE_FORWARD, /* asks the auth service at rule.url */
-    MIDDLEWARE_JWT,     /* verifies tokens itself with rule.jwt's keys */
+    struct rule_jwt jwt;     /* MIDDLEWARE_JWT only */
+    struct rule_basic basic; /* MIDDLEWARE_BASIC only */
 };
 
 struct middleware {

@@ -54,7 +54,7 @@ static const char *const forbidden_targets[] = {
 };
 
 /* The middleware types there are. */
-static const char *const types[] = {"jwt", "jwtAuth"};
+static const char *const types[] = {"jwt", "jwtAuth", "basicAuth", "basic"};
 
 static bool in_list(const char *name, const char *const *list, size_t n)
 {
@@ -130,7 +130,7 @@ static int parse_required(struct loader *ld, const config_setting_t *s, void *fi
 static int parse_forward(struct loader *ld, const config_setting_t *s, void *field)
 {
     struct rule *r = field;
-    if (s && r->jwt.local)
+    if (s && r->kind != MIDDLEWARE_FORWARD)
         return settings_fail(ld, s, "there is no auth service to forward to (no url)");
     const config_setting_t *at = s ? s : ld->group;
     if (add_client_header(ld, at, r->forward, &r->nforward, "Authorization") < 0 ||
@@ -207,6 +207,11 @@ static int mapping_entry(struct loader *ld, const config_setting_t *e, bool list
 static int check_source(struct loader *ld, const config_setting_t *e, const struct rule *r,
                         const char *source)
 {
+    if (r->kind == MIDDLEWARE_BASIC) {
+        if (strcmp(source, "user") != 0)
+            return settings_fail(ld, e, "'%s': a basicAuth rule exports only \"user\"", source);
+        return 0;
+    }
     if (!r->jwt.local) {
         if (!http_is_token(source, strlen(source)))
             return settings_fail(ld, e, "'%s' is not a valid header name", source);
@@ -467,6 +472,38 @@ static int parse_required_claims(struct loader *ld, const config_setting_t *s, v
     return 0;
 }
 
+/* ---- basicAuth rules ---- */
+
+static int parse_users(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule_basic *b = field;
+    return parse_string_list(ld, s, false, &b->users, &b->nusers);
+}
+
+/* forwardUsername: the header the user name is exported as (a headers entry of "user"). */
+static int parse_forward_username(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (!s)
+        return 0;
+    char *target = NULL;
+    if (settings_string(ld, s, &target) < 0)
+        return -1;
+    int rc = check_target(ld, s, target, false);
+    r->headers = rc == 0 ? calloc(2, sizeof(*r->headers)) : NULL;
+    if (rc == 0 && !r->headers)
+        rc = settings_fail(ld, s, "out of memory");
+    if (rc < 0) {
+        free(target);
+        return -1;
+    }
+    struct mapping *m = &r->headers[r->nheaders++];
+    m->target = target;
+    m->source = strdup("user");
+    m->wanted = want(r, "user");
+    return m->source && r->wanted[m->wanted] ? 0 : settings_fail(ld, s, "out of memory");
+}
+
 /* ---- rule.cache ---- */
 
 static int parse_cache_key(struct loader *ld, const config_setting_t *s, void *field)
@@ -545,6 +582,41 @@ static const struct setting rule_settings[] = {
     SETTINGS_END,
 };
 
+static const struct setting basic_settings[] = {
+    {"htpasswd", SETTING_CUSTOM, offsetof(struct rule, basic.htpasswd), .parse = parse_readable},
+    {"users", SETTING_CUSTOM, offsetof(struct rule, basic), .parse = parse_users},
+    {"realm", SETTING_STRING, offsetof(struct rule, basic.realm), .required = false},
+    {"requiredHeaders", SETTING_CUSTOM, 0, .parse = parse_required},
+    {"forwardHeaders", SETTING_CUSTOM, 0, .parse = parse_forward},
+    {"forwardUsername", SETTING_CUSTOM, 0, .parse = parse_forward_username},
+    {"params", SETTING_CUSTOM, 0, .parse = parse_params},
+    {"concurrentHashes", SETTING_INT, offsetof(struct rule, basic.concurrent_hashes), .min = 1,
+     .max = CONFIG_MAX_WORKERS, .def = 0},
+    {"cache", SETTING_CUSTOM, offsetof(struct rule, cache), .parse = parse_cache},
+    SETTINGS_END,
+};
+
+/* A basicAuth rule: users to check against, and its place for messages after loading. */
+static int finish_basic_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
+{
+    if (!r->basic.htpasswd && !r->basic.nusers)
+        return settings_fail_in(ld, s, "htpasswd", "is required (or users)");
+    if (r->cache.key)
+        return settings_fail_in(ld, config_setting_get_member(s, "cache"), "key",
+                                "a credential cache is keyed by the credential itself");
+    if (r->basic.realm)
+        for (const char *p = r->basic.realm; *p; p++)
+            if (*p == '"' || *p == '\\')
+                return settings_fail_in(ld, s, "realm", "must not contain '\"' or '\\'");
+    char path[256], where[512];
+    settings_path(s, path, sizeof(path));
+    snprintf(where, sizeof(where), "%s:%d: %s",
+             config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
+             (int)config_setting_source_line(s), path);
+    r->basic.where = strdup(where);
+    return r->basic.where ? 0 : settings_fail(ld, s, "out of memory");
+}
+
 /* The checks across a rule's settings, once all of them are read. */
 /* A rule with keys: what only applies to the auth service's answers is refused, the
  * claims of headers and params are read, and the rule's place is kept for key errors. */
@@ -574,6 +646,8 @@ static int finish_jwt_rule(struct loader *ld, const config_setting_t *s, struct 
 
 static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
 {
+    if (r->kind == MIDDLEWARE_BASIC)
+        return finish_basic_rule(ld, s, r);
     if (!r->url && !r->jwt.local)
         return settings_fail_in(ld, s, "url",
                                 "is required (or keys: jwksUrl, jwksFile, publicKey or "
@@ -621,7 +695,12 @@ static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
     r->id = atomic_fetch_add(&next_rule_id, 1) + 1;
     if (config_setting_type(s) != CONFIG_TYPE_GROUP)
         return settings_fail(ld, s, "must be a group { url = ...; }");
-    r->jwt.local = names_keys(s);
+    /* The middleware's type and the rule's keys decide which settings apply. */
+    const struct middleware *m =
+        (const struct middleware *)((const char *)r - offsetof(struct middleware, rule));
+    bool basic = strcmp(m->type, "basicAuth") == 0 || strcmp(m->type, "basic") == 0;
+    r->kind = basic ? MIDDLEWARE_BASIC : names_keys(s) ? MIDDLEWARE_JWT : MIDDLEWARE_FORWARD;
+    r->jwt.local = r->kind == MIDDLEWARE_JWT;
     if (!(r->required = new_header_array(ld, s)) || !(r->forward = new_header_array(ld, s)))
         return -1;
     /* Kept from every answer, whatever the mappings say: for relaying denials, and for the
@@ -631,7 +710,7 @@ static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
     r->wanted[r->nwanted++] = strdup("Cache-Control");
     if (!r->wanted[0] || !r->wanted[1] || !r->wanted[2])
         return settings_fail(ld, s, "out of memory");
-    if (settings_load(ld, s, rule_settings, r) < 0)
+    if (settings_load(ld, s, r->kind == MIDDLEWARE_BASIC ? basic_settings : rule_settings, r) < 0)
         return -1;
     return finish_rule(ld, s, r);
 }
@@ -648,8 +727,9 @@ static int parse_type(struct loader *ld, const config_setting_t *s, void *field)
             return 0;
     char path[256];
     settings_path(config_setting_parent(s), path, sizeof(path));
-    return settings_fail_at(ld, s, path, "type '%s' is not supported (only \"jwt\" or \"jwtAuth\")",
-                            *type);
+    return settings_fail_at(
+        ld, s, path,
+        "type '%s' is not supported (\"jwt\", \"jwtAuth\", \"basicAuth\" or \"basic\")", *type);
 }
 
 static int parse_paths(struct loader *ld, const config_setting_t *s, void *field)
@@ -698,7 +778,7 @@ static int load_middleware(struct loader *ld, const config_setting_t *s, struct 
                                     "name '%s' is used twice", m->name);
         }
     }
-    m->kind = m->rule.jwt.local ? MIDDLEWARE_JWT : MIDDLEWARE_FORWARD;
+    m->kind = m->rule.kind;
     return 0;
 }
 

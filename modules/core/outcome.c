@@ -13,6 +13,7 @@ static const char *const cause_names[CAUSE_COUNT] = {
     [CAUSE_MALFORMED] = "malformed", [CAUSE_TOO_LARGE] = "too_large",
     [CAUSE_TRANSPORT] = "transport", [CAUSE_STATUS] = "status",
     [CAUSE_ABANDONED] = "abandoned", [CAUSE_KEYS] = "keys",
+    [CAUSE_BUSY] = "busy",
 };
 
 static const char *const cache_state_names[CACHE_STATE_COUNT] = {

@@ -29,6 +29,7 @@ enum cause {
     CAUSE_STATUS,    /* it answered a status that neither allows nor denies */
     CAUSE_ABANDONED, /* the web server gave up on the request before it was decided */
     CAUSE_KEYS,      /* a middleware that verifies tokens has no keys (yet) */
+    CAUSE_BUSY,      /* too many password checks at once */
     CAUSE_COUNT
 };
 

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "auth/cache.h"
-#include "auth/forward.h"
 #include "auth/registry.h"
 #include "base/log.h"
 #include "config/config.h"
@@ -107,7 +106,7 @@ static int start(struct daemon *dm, struct config *cfg, char *err, size_t errlen
         config_free(cfg);
         return -1;
     }
-    const char *msg = forward_global_init();
+    const char *msg = auth_global_init();
     if (msg) {
         snprintf(err, errlen, "%s", msg);
         config_free(cfg);
@@ -144,7 +143,7 @@ static void teardown(struct daemon *dm)
     if (dm->swap_ready)
         swap_destroy(&dm->swap);
     if (dm->forward_ready)
-        forward_global_cleanup();
+        auth_global_cleanup();
     if (dm->fd > 0)
         close(dm->fd);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth/cache.h"
+#include "auth/htpasswd.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "daemon/listener.h"
@@ -153,6 +154,11 @@ size_t metrics_render(char *buf, size_t cap)
         "authorizer_cache_entries %llu\n",
         (unsigned long long)cs.hits, (unsigned long long)cs.misses,
         (unsigned long long)cs.evictions, (unsigned long long)cs.entries);
+    buf_printf(&o,
+               "# HELP authorizer_password_hashes_total Password hashes computed (basicAuth).\n"
+               "# TYPE authorizer_password_hashes_total counter\n"
+               "authorizer_password_hashes_total %llu\n",
+               (unsigned long long)htpasswd_hashes_computed());
     render_histogram(&o, "authorizer_decision_duration_seconds",
                      "Time to decide one request, auth call included.", &decision_seconds);
     render_histogram(&o, "authorizer_auth_request_duration_seconds",
