@@ -60,6 +60,8 @@ ANONYMOUS = "/anon"     # the auth service allows, and sends no identity at all
 ERRORING = "/err"       # the auth service answers 500
 UNREACHABLE = "/down"   # nothing listens at the auth service URL
 LOCAL_JWT = "/jwt"      # the authorizer verifies the token itself (see jwt_token)
+BASIC = "/basic"        # basicAuth: BASIC_USER with BASIC_PASSWORD, hashed by Apache's htpasswd
+BASIC_USER, BASIC_PASSWORD = "carol", "s3cret:pw"
 GOOD = ("Authorization", "Bearer good")
 
 
@@ -166,6 +168,11 @@ def authorizer_config(auth_base, listen=None):
                   '    rule = { publicKey = "%s"; issuer = "https://idp.test/";\n'
                   '             headers = { sub = "X-Auth-UserId"; country = "X-Auth-UserCountryId"; };\n'
                   '             params = { country = "countryId"; }; }; }' % (LOCAL_JWT, JWT_KEY + ".pem"))
+    hashed = subprocess.run(["htpasswd", "-nbB", "-C", "5", BASIC_USER, BASIC_PASSWORD],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    blocks.append('\n  { name = "basic"; type = "basicAuth"; paths = ( "%s" );\n'
+                  '    rule = { users = ( "%s" ); realm = "Staging";\n'
+                  '             forwardUsername = "X-Auth-UserId"; }; }' % (BASIC, hashed))
     text = text[:m.start(1)] + ",\n".join(blocks) + text[m.end(1):]
     if listen:
         text = 'listen = "%s";\nlisten_mode = "0666";\n' % listen + text

@@ -11,8 +11,9 @@ import urllib.parse
 
 import pytest
 
-from conftest import (ANONYMOUS, DEPLOYMENTS, ERRORING, GOOD, LOCAL_JWT, PROTECTED,
-                      UNREACHABLE, jwt_token, new_marker, start_deployment)
+from conftest import (ANONYMOUS, BASIC, BASIC_PASSWORD, BASIC_USER, DEPLOYMENTS, ERRORING,
+                      GOOD, LOCAL_JWT, PROTECTED, UNREACHABLE, jwt_token, new_marker,
+                      start_deployment)
 
 FORGED = [("X-Auth-UserId", "forged"), ("X-Auth-UserCountryId", "XX")]
 
@@ -255,6 +256,37 @@ def test_local_jwt_refusals_never_reach_the_application(deployment, upstream, he
     r = deployment.get("%s/x?m=%s" % (LOCAL_JWT, m), headers + FORGED)
     assert_denied(upstream, r, deployment.status_401, m)
     assert any(n.lower() == "www-authenticate" and v.startswith("Bearer") for n, v in r.headers), r
+
+
+# ---- basicAuth ----
+
+
+def basic_header(user, password):
+    import base64
+    return ("Authorization", "Basic " + base64.b64encode(
+        ("%s:%s" % (user, password)).encode()).decode())
+
+
+def test_basic_auth_user_reaches_the_application(deployment, auth):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (BASIC, m),
+                       [basic_header(BASIC_USER, BASIC_PASSWORD)] + FORGED + UNDERSCORED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == [BASIC_USER]
+    assert r.upstream_header("X-Auth-UserCountryId") == []
+    assert auth.calls(m) == []
+
+
+@pytest.mark.parametrize("headers", [
+    [], [basic_header(BASIC_USER, "wrong")], [basic_header("nobody", BASIC_PASSWORD)],
+    [("Authorization", "Basic !!!")],
+], ids=["none", "wrong-password", "unknown-user", "garbage"])
+def test_basic_auth_refusals_carry_the_challenge(deployment, upstream, headers):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (BASIC, m), headers + FORGED)
+    assert_denied(upstream, r, deployment.status_401, m)
+    www = [v for n, v in r.headers if n.lower() == "www-authenticate"]
+    assert any(v.startswith('Basic realm="Staging"') for v in www), r
 
 
 def test_unprotected_path_gets_no_identity(deployment, auth, upstream):
