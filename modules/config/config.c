@@ -238,6 +238,13 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->nfront_controllers; i++)
         free(cfg->front_controllers[i].text);
     free(cfg->front_controllers);
+    free(cfg->shared_cache.address);
+    free(cfg->shared_cache.user);
+    free(cfg->shared_cache.password_file);
+    free(cfg->shared_cache.secret_file);
+    free(cfg->shared_cache.old_secret_file);
+    free(cfg->shared_cache.key_prefix);
+    free(cfg->shared_cache.where);
     free(cfg->listen);
     free(cfg->metrics_listen);
     free(cfg->file);

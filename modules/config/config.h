@@ -97,6 +97,20 @@ struct rule_cache {
     size_t max_entries;
     struct client_header *key; /* NULL: every input the auth service saw */
     size_t nkey;
+    bool shared; /* also the fleet's level in Redis (config.shared_cache) */
+};
+
+/* `sharedCache`: the second cache level a fleet shares, in Redis. Files are read (and their
+ * contents checked) when the policy is built. */
+struct shared_cache_settings {
+    bool enabled;
+    char *address; /* "host:port" or a unix socket path */
+    char *user;    /* NULL: AUTH with the password alone */
+    char *password_file, *secret_file, *old_secret_file;
+    char *key_prefix;
+    int timeout_ms;
+    bool lock; /* a short lock per key so that a cold fleet asks about once */
+    char *where;
 };
 
 /* One `headers` or `params` entry: auth-response header -> upstream header or parameter. */
@@ -169,6 +183,7 @@ struct config {
      * unprotected requests too, so that a client can forge them nowhere. */
     struct query_target *all_params;
     size_t nall_params;
+    struct shared_cache_settings shared_cache;
     /* The application readings of request paths (pathmatch.h), and their front controllers. */
     struct path_options path_options;
     struct path_segment *front_controllers;

@@ -526,6 +526,7 @@ static const struct setting cache_settings[] = {
     {"maxEntries", SETTING_SIZE, offsetof(struct rule_cache, max_entries), .min = 1,
      .max = MAX_CACHE_ENTRIES, .def = DEFAULT_CACHE_ENTRIES},
     {"key", SETTING_CUSTOM, 0, .parse = parse_cache_key},
+    {"shared", SETTING_BOOL, offsetof(struct rule_cache, shared), .def = 0},
     SETTINGS_END,
 };
 
@@ -908,6 +909,59 @@ static int parse_front_controllers(struct loader *ld, const config_setting_t *s,
     return 0;
 }
 
+static const struct setting shared_cache_settings[] = {
+    {"address", SETTING_STRING, offsetof(struct shared_cache_settings, address), .required = true},
+    {"user", SETTING_STRING, offsetof(struct shared_cache_settings, user), .required = false},
+    {"passwordFile", SETTING_CUSTOM, offsetof(struct shared_cache_settings, password_file),
+     .parse = parse_readable},
+    {"secretFile", SETTING_CUSTOM, offsetof(struct shared_cache_settings, secret_file),
+     .required = true, .parse = parse_readable},
+    {"oldSecretFile", SETTING_CUSTOM, offsetof(struct shared_cache_settings, old_secret_file),
+     .parse = parse_readable},
+    {"keyPrefix", SETTING_STRING, offsetof(struct shared_cache_settings, key_prefix),
+     .required = false},
+    {"timeout", SETTING_INT, offsetof(struct shared_cache_settings, timeout_ms), .min = 1,
+     .max = 10000, .def = 20},
+    {"lock", SETTING_BOOL, offsetof(struct shared_cache_settings, lock), .def = 0},
+    SETTINGS_END,
+};
+
+/* sharedCache = { ... } (milliseconds for timeout, as Redis calls are short). */
+static int parse_shared_cache(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct shared_cache_settings *sc = field;
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return settings_fail(ld, s, "must be a group { address = ...; secretFile = ...; }");
+    if (settings_load(ld, s, shared_cache_settings, sc) < 0)
+        return -1;
+    if (!sc->key_prefix && !(sc->key_prefix = strdup("authz:")))
+        return settings_fail(ld, s, "out of memory");
+    char where[512];
+    snprintf(where, sizeof(where), "%s:%d: sharedCache",
+             config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
+             (int)config_setting_source_line(s));
+    sc->where = strdup(where);
+    sc->enabled = true;
+    return sc->where ? 0 : settings_fail(ld, s, "out of memory");
+}
+
+/* A middleware's cache with shared = true needs the sharedCache it shares through. */
+static int check_shared(struct loader *ld, const config_setting_t *root, const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nmiddlewares; i++) {
+        if (cfg->middlewares[i].rule.cache.shared && !cfg->shared_cache.enabled) {
+            const config_setting_t *list = config_setting_get_member(root, "middlewares");
+            const config_setting_t *m = config_setting_get_elem(list, (unsigned)i);
+            const config_setting_t *rule = config_setting_get_member(m, "rule");
+            return settings_fail_in(ld, config_setting_get_member(rule, "cache"), "shared",
+                                    "needs a top-level sharedCache = { ... } to share through");
+        }
+    }
+    return 0;
+}
+
 static const struct setting root_settings[] = {
     {"listen", SETTING_STRING, offsetof(struct config, listen), .required = false},
     {"listen_mode", SETTING_CUSTOM, offsetof(struct config, listen_mode),
@@ -920,11 +974,15 @@ static const struct setting root_settings[] = {
     {"formatSuffixes", SETTING_BOOL, offsetof(struct config, path_options.format_suffixes),
      .def = 1},
     {"frontControllers", SETTING_CUSTOM, 0, .parse = parse_front_controllers},
+    {"sharedCache", SETTING_CUSTOM, offsetof(struct config, shared_cache),
+     .parse = parse_shared_cache},
     {"middlewares", SETTING_CUSTOM, 0, .required = true, .parse = parse_middlewares},
     SETTINGS_END,
 };
 
 int schema_load(struct loader *ld, const config_setting_t *root, struct config *cfg)
 {
-    return settings_load(ld, root, root_settings, cfg);
+    if (settings_load(ld, root, root_settings, cfg) < 0)
+        return -1;
+    return check_shared(ld, root, cfg);
 }

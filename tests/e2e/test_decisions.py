@@ -289,6 +289,21 @@ def test_hostile_auth_service_is_500(serve, role, query):
     assert_status_only(resp, 500, hidden=["42"])
 
 
+def test_a_folded_first_header_after_a_good_answer(auth, authorizer, role):
+    """A continuation line first, on a handle that already finished a transfer, once made
+    libcurl read a header it had freed (and the process die): it is a 500 like any fold,
+    and the worker goes on."""
+    text = build_config(middlewares=[
+        middleware(auth.url(mode="token"), name="good", paths=("/protected",)),
+        middleware(auth.url(mode="foldfirst"), name="fold", paths=("/fold",))], workers=1)
+    a = authorizer(text)
+    for _ in range(5):
+        assert a.request("/protected", GOOD, role=role).status == 200
+        assert_status_only(a.request("/fold", GOOD, role=role), 500)
+    assert a.alive(), a.log()
+    assert a.request("/protected", GOOD, role=role).status == 200
+
+
 def test_limits_are_not_off_by_one(serve):
     # Exactly 100 header lines and exactly 1 MB of body are still fine.
     a = serve(mode="manyheaders", n=100, h=["userId:42", "userCountryId:DE"])
