@@ -267,8 +267,8 @@ static bool insert_pending(struct cache *c, struct shard *sh, const struct cache
  * then the body's length and bytes (kept for denials only). Packed in the leader's scratch
  * space, then copied into a blob of its own size.
  */
-static unsigned char *pack(const struct rule *r, const struct auth_result *res,
-                           struct cache_scratch *s, size_t *len)
+size_t cache_pack_answer(const struct rule *r, const struct auth_result *res,
+                         struct cache_scratch *s, const unsigned char **out)
 {
     struct buf b;
     buf_init(&b, s->pack, sizeof(s->pack));
@@ -284,12 +284,55 @@ static unsigned char *pack(const struct rule *r, const struct auth_result *res,
     uint32_t bl = denial ? (uint32_t)res->body_len : 0;
     buf_add(&b, &bl, sizeof(bl));
     buf_add(&b, res->body, bl);
-    unsigned char *blob = buf_ok(&b) ? malloc(b.len) : NULL;
-    if (blob) {
-        memcpy(blob, b.data, b.len);
-        *len = b.len;
-    }
+    *out = (const unsigned char *)b.data;
+    return buf_ok(&b) ? b.len : 0;
+}
+
+static unsigned char *pack(const struct rule *r, const struct auth_result *res,
+                           struct cache_scratch *s, size_t *len)
+{
+    const unsigned char *packed;
+    *len = cache_pack_answer(r, res, s, &packed);
+    unsigned char *blob = *len ? malloc(*len) : NULL;
+    if (blob)
+        memcpy(blob, packed, *len);
     return blob;
+}
+
+static void unpack(const struct rule *r, const unsigned char *p, struct cache_scratch *s,
+                   struct auth_result *res);
+
+bool cache_unpack_answer(const struct rule *r, const unsigned char *p, size_t len,
+                         struct cache_scratch *s, struct auth_result *res)
+{
+    /* The same walk as unpack, every length checked against what is there. */
+    size_t at = 0;
+    if (len < sizeof(int32_t))
+        return false;
+    at += sizeof(int32_t);
+    for (size_t i = 0; i < r->nwanted; i++) {
+        uint32_t l;
+        if (len - at < sizeof(l))
+            return false;
+        memcpy(&l, p + at, sizeof(l));
+        at += sizeof(l);
+        if (l == NO_VALUE)
+            continue;
+        if (l > HTTP_MAX_VALUE || len - at < l || memchr(p + at, '\0', l))
+            return false;
+        at += l;
+    }
+    uint32_t bl;
+    if (len - at < sizeof(bl))
+        return false;
+    memcpy(&bl, p + at, sizeof(bl));
+    at += sizeof(bl);
+    if (bl > AUTH_MAX_BODY_KEPT || len - at != bl)
+        return false;
+    unpack(r, p, s, res);
+    /* Only what the cache keeps: an allow or a denial, never an error. */
+    enum outcome o = outcome_of_auth_status(res->status);
+    return o == OUTCOME_ALLOWED || o == OUTCOME_DENIED;
 }
 
 static void unpack(const struct rule *r, const unsigned char *p, struct cache_scratch *s,
@@ -356,6 +399,11 @@ static long lifetime(const struct rule *r, enum auth_status st, const struct aut
     return ttl;
 }
 
+long cache_lifetime(const struct rule *r, enum auth_status st, const struct auth_result *res)
+{
+    return lifetime(r, st, res);
+}
+
 /* ---- lookups ---- */
 
 enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const struct cache_key *k,
@@ -410,11 +458,26 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
     }
 }
 
+static void fill(struct cache *c, const struct rule *r, const struct cache_key *k,
+                 struct cache_scratch *s, const struct auth_result *res, long ttl);
+
 void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
                 struct cache_scratch *s, enum auth_status st, const struct auth_result *res)
 {
+    fill(c, r, k, s, res, lifetime(r, st, res));
+}
+
+void cache_fill_at_most(struct cache *c, const struct rule *r, const struct cache_key *k,
+                        struct cache_scratch *s, const struct auth_result *res, long max_ms)
+{
+    long ttl = lifetime(r, AUTH_OK, res);
+    fill(c, r, k, s, res, ttl < max_ms ? ttl : max_ms);
+}
+
+static void fill(struct cache *c, const struct rule *r, const struct cache_key *k,
+                 struct cache_scratch *s, const struct auth_result *res, long ttl)
+{
     struct shard *sh = shard_of(c, k);
-    long ttl = lifetime(r, st, res);
     size_t len = 0;
     unsigned char *blob = ttl > 0 ? pack(r, res, s, &len) : NULL;
 

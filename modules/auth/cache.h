@@ -65,6 +65,24 @@ enum cache_lookup cache_lookup(struct cache *c, const struct rule *r, const stru
 void cache_fill(struct cache *c, const struct rule *r, const struct cache_key *k,
                 struct cache_scratch *s, enum auth_status st, const struct auth_result *res);
 
+/*
+ * For a second level (auth/cached.h): an answer packed as the cache keeps it (pointing into
+ * s, valid until its next use; 0 if it cannot be kept), and unpacked again (false if the
+ * bytes are not a packed answer of this rule).
+ */
+size_t cache_pack_answer(const struct rule *r, const struct auth_result *res,
+                         struct cache_scratch *s, const unsigned char **out);
+bool cache_unpack_answer(const struct rule *r, const unsigned char *blob, size_t len,
+                         struct cache_scratch *s, struct auth_result *res);
+
+/* How long an answer may be kept (ms; 0: not at all), by the rule and Cache-Control. */
+long cache_lifetime(const struct rule *r, enum auth_status st, const struct auth_result *res);
+
+/* cache_fill, keeping the answer for at most max_ms (an answer from the second level, which
+ * has its own time left). */
+void cache_fill_at_most(struct cache *c, const struct rule *r, const struct cache_key *k,
+                        struct cache_scratch *s, const struct auth_result *res, long max_ms);
+
 /* Totals over all caches, for metrics and the log. */
 struct cache_stats {
     uint64_t hits, misses, evictions, entries;
