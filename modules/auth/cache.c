@@ -369,6 +369,10 @@ static long lifetime(const struct rule *r, enum auth_status st, const struct aut
 {
     if (st != AUTH_OK)
         return 0;
+    /* A cookie is set for one client at one moment (a refreshed session): replaying it to
+     * a later request would hand out a stale or someone else's session. */
+    if (res->values[WANTED_SET_COOKIE])
+        return 0;
     long ttl = 0;
     switch (outcome_of_auth_status(res->status)) {
     case OUTCOME_ALLOWED:

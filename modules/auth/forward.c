@@ -42,6 +42,11 @@ struct forward_client {
     enum cause refusal_cause;
     char values[VALUE_SPACE];
     size_t vlen;
+    /* Every value of the headers that may come several times, '\n'-joined. */
+    char joined[WANTED_FIXED][AUTH_MAX_JOINED];
+    size_t joined_len[WANTED_FIXED];
+    int status;       /* of the status line being captured, 0 before one */
+    bool body_capped; /* reading stopped at the kept body: the answer is whole otherwise */
     char body[AUTH_MAX_BODY_KEPT];
     size_t body_total;
 };
@@ -101,7 +106,22 @@ static void reset_capture(struct forward_client *b)
     b->res->dropped = NULL;
     b->nlines = 0;
     b->vlen = 0;
+    memset(b->joined_len, 0, sizeof(b->joined_len));
     b->in_body = false;
+}
+
+/* The status code of a status line "HTTP/x.y NNN ...", 0 if there is none. */
+static int status_of_line(const char *line, size_t len)
+{
+    const char *sp = memchr(line, ' ', len);
+    size_t at = sp ? (size_t)(sp - line) + 1 : len;
+    int code = 0;
+    for (size_t i = at; i < at + 3; i++) {
+        if (i >= len || line[i] < '0' || line[i] > '9')
+            return 0;
+        code = code * 10 + (line[i] - '0');
+    }
+    return code;
 }
 
 static size_t refuse(struct forward_client *b, const char *why, enum cause cause)
@@ -113,8 +133,30 @@ static size_t refuse(struct forward_client *b, const char *why, enum cause cause
     return 0; /* makes libcurl abort the transfer */
 }
 
+/* Adds one more value of a header kept whole (AUTH_WANTED_JOINED); a value that is unsafe or
+ * does not fit is dropped on its own, the others stay. */
+static void join_value(struct forward_client *b, size_t idx, const char *v, size_t vlen)
+{
+    char *dst = b->joined[idx];
+    size_t at = b->joined_len[idx], sep = at > 0;
+    if (vlen == 0 || !http_value_is_safe(v, vlen) || at + sep + vlen + 1 > sizeof(b->joined[idx])) {
+        b->res->dropped = b->rule->wanted[idx];
+        return;
+    }
+    if (sep)
+        dst[at] = '\n';
+    memcpy(dst + at + sep, v, vlen);
+    dst[at + sep + vlen] = '\0';
+    b->joined_len[idx] = at + sep + vlen;
+    b->res->values[idx] = dst;
+}
+
 static void keep_value(struct forward_client *b, size_t idx, const char *v, size_t vlen)
 {
+    if (AUTH_WANTED_JOINED(idx)) {
+        join_value(b, idx, v, vlen);
+        return;
+    }
     b->seen[idx] = true; /* first value counts, even if it is dropped */
     if (!http_value_is_safe(v, vlen) || b->vlen + vlen + 1 > sizeof(b->values)) {
         b->res->dropped = b->rule->wanted[idx];
@@ -139,6 +181,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         len -= 1;
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         reset_capture(b);
+        b->status = status_of_line(buf, len);
         return total;
     }
     if (len == 0) {
@@ -177,6 +220,12 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
         memcpy(b->body + b->body_total, buf, len < room ? len : room);
     }
     b->body_total += len;
+    /* Only a denial or a redirect relays its body, and no more of it than is kept: a large
+     * login page must not turn a 401 into an error. Stopping closes the connection. */
+    if (b->body_total >= sizeof(b->body) && (b->status < 200 || b->status > 299)) {
+        b->body_capped = true;
+        return 0;
+    }
     if (b->body_total > FORWARD_MAX_BODY)
         return refuse(b, "auth response body too large", CAUSE_TOO_LARGE);
     return len;
@@ -190,6 +239,8 @@ void forward_capture_begin(struct forward_client *b, const struct rule *r, struc
     b->refusal = NULL;
     b->refusal_cause = CAUSE_NONE;
     b->body_total = 0;
+    b->body_capped = false;
+    b->status = 0;
     reset_capture(b);
 }
 
@@ -417,6 +468,8 @@ enum auth_status forward_call(struct forward_client *b, const struct rule *r,
         res->cause = CAUSE_MALFORMED;
         return AUTH_FAILED;
     }
+    if (rc == CURLE_WRITE_ERROR && b->body_capped)
+        rc = CURLE_OK; /* the headers are whole: only the rest of the body was not read */
     if (rc != CURLE_OK) {
         /* The final error first: libcurl keeps the message of the first failure of a
          * transfer, which is not this one when it retried a reused connection. */

@@ -9,8 +9,10 @@
  * The request is a GET with no body that forwards the client's credentials and the original
  * request's coordinates; redirects are never followed and proxies from the environment are
  * ignored. From the response only the status, the first value of each header the rule wants
- * (rule.wanted) and the start of the body are kept. A response that breaks HTTP's rules or the
- * bounds below is refused as a whole.
+ * (rule.wanted; every value of WWW-Authenticate and Set-Cookie, core/policy.h) and the start
+ * of the body are kept. The body of an answer that is no allow is read only as far as it is
+ * kept: a denial with a large page is still that denial. A response that breaks HTTP's rules
+ * or the bounds below is refused as a whole.
  */
 #ifndef AUTHZ_FORWARD_H
 #define AUTHZ_FORWARD_H
@@ -24,7 +26,7 @@
 #define FORWARD_MAX_CLIENT_VALUE 16384 /* one forwarded client header value */
 #define FORWARD_MAX_HEADERS 100        /* header lines in one auth response */
 #define FORWARD_MAX_HEADER_LINE 16384  /* one auth-response header line */
-#define FORWARD_MAX_BODY (1024 * 1024) /* body bytes read at all before giving up */
+#define FORWARD_MAX_BODY (1024 * 1024) /* body bytes of an allow read before giving up */
 
 struct forward_client;
 

@@ -228,6 +228,8 @@ void config_free(struct config *cfg)
         free_rule_basic(&r->basic);
         for (size_t k = 0; k < r->nwanted; k++)
             free(r->wanted[k]);
+        free(r->sign_in);
+        free_strings(r->allowed_hosts, r->nallowed_hosts);
         free(r->tls_ca_file);
         free(r->tls_client_cert);
         free(r->tls_client_key);

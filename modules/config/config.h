@@ -28,7 +28,9 @@
 #define WANTED_WWW_AUTHENTICATE 0
 #define WANTED_CONTENT_TYPE 1
 #define WANTED_CACHE_CONTROL 2
-#define WANTED_FIXED 3
+#define WANTED_SET_COOKIE 3
+#define WANTED_LOCATION 4
+#define WANTED_FIXED 5
 
 /* A client request header the authorizer reads and forwards to the auth service. */
 struct client_header {
@@ -149,6 +151,12 @@ struct rule {
     /* Auth-response header names kept from a response; the first WANTED_FIXED as above. */
     char *wanted[CONFIG_MAX_WANTED];
     size_t nwanted;
+
+    /* Forward auth for sites with a sign-in page (auth services such as oauth2-proxy). */
+    char *sign_in;         /* signIn: where a browser is sent on a 401, NULL: nowhere */
+    char **allowed_hosts;  /* allowedHosts: Host values a sign-in redirect may name */
+    size_t nallowed_hosts; /* 0: the server's own name is used instead of Host */
+    bool add_auth_cookies; /* addAuthCookiesToResponse: an allow's Set-Cookie reaches the client */
 
     char *tls_ca_file;
     char *tls_client_cert;

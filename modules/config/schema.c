@@ -53,6 +53,9 @@ static const char *const forbidden_targets[] = {
     "Status", "Location",       "Content-Type",
 };
 
+/* Auth-response headers kept with every value they come with (see WANTED_* in config.h). */
+static const char *const joined_sources[] = {"Set-Cookie"};
+
 /* The middleware types there are. */
 static const char *const types[] = {"jwt", "jwtAuth", "basicAuth", "basic"};
 
@@ -215,6 +218,13 @@ static int check_source(struct loader *ld, const config_setting_t *e, const stru
     if (!r->jwt.local) {
         if (!http_is_token(source, strlen(source)))
             return settings_fail(ld, e, "'%s' is not a valid header name", source);
+        /* Kept with all its values, one per line: no single header or parameter value (a
+         * WWW-Authenticate is exported where it came once). */
+        if (in_list(source, joined_sources, N(joined_sources)))
+            return settings_fail(ld, e,
+                                 "'%s' may come several times and cannot be exported (see "
+                                 "addAuthCookiesToResponse)",
+                                 source);
         return 0;
     }
     if (!*source || strlen(source) > 255)
@@ -504,6 +514,27 @@ static int parse_forward_username(struct loader *ld, const config_setting_t *s, 
     return m->source && r->wanted[m->wanted] ? 0 : settings_fail(ld, s, "out of memory");
 }
 
+/* ---- sign-in ---- */
+
+/* allowedHosts: the Host values ("name" for any port, or "name:port") a sign-in redirect may
+ * send a browser back to. */
+static int parse_allowed_hosts(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (parse_string_list(ld, s, false, &r->allowed_hosts, &r->nallowed_hosts) < 0)
+        return -1;
+    for (size_t i = 0; i < r->nallowed_hosts; i++) {
+        const char *h = r->allowed_hosts[i];
+        if (!*h || strlen(h) > 255 || strcspn(h, "/?#@ ,\\") != strlen(h) ||
+            !http_value_is_clean(h, strlen(h)))
+            return settings_fail(ld, config_setting_get_elem(s, (unsigned)i),
+                                 "'%s' is not a host name (\"example.com\" or "
+                                 "\"example.com:8443\")",
+                                 h);
+    }
+    return 0;
+}
+
 /* ---- rule.cache ---- */
 
 static int parse_cache_key(struct loader *ld, const config_setting_t *s, void *field)
@@ -580,6 +611,9 @@ static const struct setting rule_settings[] = {
      .parse = parse_readable},
     {"tlsVerify", SETTING_BOOL, offsetof(struct rule, tls_verify), .def = 1},
     {"cache", SETTING_CUSTOM, offsetof(struct rule, cache), .parse = parse_cache},
+    {"signIn", SETTING_CUSTOM, offsetof(struct rule, sign_in), .parse = parse_jwks_url},
+    {"allowedHosts", SETTING_CUSTOM, 0, .parse = parse_allowed_hosts},
+    {"addAuthCookiesToResponse", SETTING_BOOL, offsetof(struct rule, add_auth_cookies), .def = 0},
     SETTINGS_END,
 };
 
@@ -709,7 +743,9 @@ static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
     r->wanted[r->nwanted++] = strdup("WWW-Authenticate");
     r->wanted[r->nwanted++] = strdup("Content-Type");
     r->wanted[r->nwanted++] = strdup("Cache-Control");
-    if (!r->wanted[0] || !r->wanted[1] || !r->wanted[2])
+    r->wanted[r->nwanted++] = strdup("Set-Cookie");
+    r->wanted[r->nwanted++] = strdup("Location");
+    if (!r->wanted[0] || !r->wanted[1] || !r->wanted[2] || !r->wanted[3] || !r->wanted[4])
         return settings_fail(ld, s, "out of memory");
     if (settings_load(ld, s, r->kind == MIDDLEWARE_BASIC ? basic_settings : rule_settings, r) < 0)
         return -1;

@@ -95,11 +95,19 @@ static bool rewrite_query(struct decision *d, const char *query, const struct qu
     return true;
 }
 
+/* The value exported for a wanted name: a header that came several times (its values joined
+ * by '\n', core/policy.h) is none, as no one value of it is the answer's. */
+static const char *single_value(const struct auth_result *res, size_t wanted)
+{
+    const char *v = res->values[wanted];
+    return v && !strchr(v, '\n') ? v : NULL;
+}
+
 static void allow(struct decision *d, const struct rule *r, const struct auth_result *res,
                   const struct request_view *req, struct decide_ctx *ctx)
 {
     for (size_t i = 0; i < r->nheaders; i++) {
-        const char *v = res->values[r->headers[i].wanted];
+        const char *v = single_value(res, r->headers[i].wanted);
         if (v) {
             d->vars[d->nvars].name = r->headers[i].target;
             d->vars[d->nvars].value = v;
@@ -108,9 +116,11 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
     }
     /* This rule's values; every other middleware's parameters are only removed. */
     for (size_t i = 0; i < r->nquery_targets; i++)
-        ctx->values[i] = i < r->nparams ? res->values[r->params[i].wanted] : NULL;
+        ctx->values[i] = i < r->nparams ? single_value(res, r->params[i].wanted) : NULL;
     if (!rewrite_query(d, req->query, r->query_targets, r->nquery_targets, ctx->values, ctx))
         return;
+    if (r->add_auth_cookies)
+        d->set_cookie = res->values[WANTED_SET_COOKIE];
     set(d, OUTCOME_ALLOWED, 0, "allowed",
         res->dropped ? "an unsafe auth response value was dropped" : NULL);
 }
@@ -120,8 +130,60 @@ static void deny(struct decision *d, const struct auth_result *res)
     set(d, OUTCOME_DENIED, res->status, "denied", res->error); /* why, if it says */
     d->www_authenticate = res->values[WANTED_WWW_AUTHENTICATE];
     d->content_type = res->values[WANTED_CONTENT_TYPE];
+    d->location = res->values[WANTED_LOCATION];
+    d->set_cookie = res->values[WANTED_SET_COOKIE];
     d->body = res->body;
     d->body_len = res->body_len;
+}
+
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/*
+ * With signIn: a 401, or a redirect the auth service chose itself (oauth2-proxy as a reverse
+ * proxy), sends a browser to sign in; another client keeps the 401 (a redirect it could not
+ * use becomes one). Returns false where signIn does not apply and the status decides.
+ */
+static bool sign_in(struct decision *d, const struct rule *r, const struct auth_result *res,
+                    const struct request_view *req, struct decide_ctx *ctx)
+{
+    bool redirect = is_redirect(res->status);
+    if (!r->sign_in || (res->status != 401 && !redirect))
+        return false;
+    if (!signin_wants_page(req->envp)) {
+        deny(d, res);
+        if (redirect) {
+            /* Only a browser may be sent elsewhere; for others it means "not signed in". */
+            set(d, OUTCOME_DENIED, 401, "denied", "a redirect for a client that is no browser");
+            d->location = NULL;
+            d->body_len = 0;
+        }
+        return true;
+    }
+    const char *to = NULL, *why = NULL;
+    if (!redirect && !(why = signin_location(r, req, ctx->location, sizeof(ctx->location))))
+        to = ctx->location;
+    else if (redirect && signin_location_ok(res->values[WANTED_LOCATION]))
+        to = res->values[WANTED_LOCATION]; /* what the service chose, nothing of ours added */
+    else if (redirect)
+        why = "the auth service redirected to no http(s) URL or path";
+    if (!to) {
+        if (redirect) {
+            fail(d, CAUSE_MALFORMED, why);
+            return true;
+        }
+        deny(d, res); /* the 401 itself, with its challenge */
+        d->detail = why;
+        return true;
+    }
+    deny(d, res);
+    set(d, OUTCOME_DENIED, 302, "sign-in", redirect ? "relayed the auth service's redirect" : NULL);
+    d->www_authenticate = NULL;
+    d->location = to;
+    d->body_len = 0; /* a short text of our own: the page of a 401 is no redirect's */
+    return true;
 }
 
 void decide_outcome(struct decision *d, const struct rule *r, enum auth_status st,
@@ -140,6 +202,8 @@ void decide_outcome(struct decision *d, const struct rule *r, enum auth_status s
         break;
     }
     d->auth_status = res->status;
+    if (sign_in(d, r, res, req, ctx))
+        return;
     switch (outcome_of_auth_status(res->status)) {
     case OUTCOME_ALLOWED:
         allow(d, r, res, req, ctx);

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "core/outcome.h"
 #include "core/policy.h"
+#include "core/signin.h"
 #include "http/pathmatch.h"
 #include "http/query.h"
 #include "http/request.h"
@@ -49,11 +50,17 @@ struct decision {
     size_t nvars;
     const char *query; /* points into `query_buf` or at the request's own query */
 
-    /* On 401/403: what is relayed from the answer (already checked safe), or NULL. */
+    /* On 401/403/302: what is relayed from the answer (already checked safe), or NULL.
+     * www_authenticate and set_cookie hold every value, '\n'-joined (core/policy.h). */
     const char *www_authenticate;
     const char *content_type;
+    const char *location; /* on 302 where the browser goes; on 401/403 the service's own */
     const char *body;
     size_t body_len;
+
+    /* Cookies from the auth service for the client: on a denial always, on an allow with
+     * addAuthCookiesToResponse; '\n'-joined, or NULL. */
+    const char *set_cookie;
 };
 
 /* Per-worker scratch space for decisions, allocated once. */
@@ -62,6 +69,7 @@ struct decide_ctx {
     struct path_views views;
     char query_buf[QUERY_MAX_OUT];
     const char *values[CONFIG_MAX_QUERY_TARGETS]; /* the query's new values */
+    char location[SIGNIN_MAX_LOCATION];           /* a sign-in redirect's */
 };
 
 /* Decides about one request. Never fails: every problem becomes a 4xx/5xx decision. */

@@ -53,7 +53,8 @@ int outcome_http_status(enum outcome o, int denied_status)
     case OUTCOME_UNPROTECTED:
         return 200;
     case OUTCOME_DENIED:
-        return denied_status == 403 ? 403 : 401;
+        /* 302: a denial that sends a browser to sign in (core/signin.h). */
+        return denied_status == 403 || denied_status == 302 ? denied_status : 401;
     case OUTCOME_BAD_REQUEST:
         return 400;
     default:

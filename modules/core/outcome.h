@@ -11,7 +11,7 @@
 enum outcome {
     OUTCOME_ALLOWED,     /* a middleware allowed it: 200 with its exports */
     OUTCOME_UNPROTECTED, /* no middleware protects it: 200 without identity */
-    OUTCOME_DENIED,      /* 401 or 403 */
+    OUTCOME_DENIED,      /* 401 or 403, or 302 to a sign-in page */
     OUTCOME_BAD_REQUEST, /* 400: the request cannot be decided safely */
     OUTCOME_ERROR,       /* 500: fail closed */
     OUTCOME_COUNT
@@ -52,7 +52,8 @@ const char *cache_state_name(enum cache_state s);
  */
 enum outcome outcome_of_auth_status(int status);
 
-/* The status the web server is answered with for an outcome; `denied_status` is 401 or 403. */
+/* The status the web server is answered with for an outcome; `denied_status` is 401, 403,
+ * or 302 for a sign-in redirect. */
 int outcome_http_status(enum outcome o, int denied_status);
 
 #endif

@@ -14,12 +14,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/httpsyntax.h"
 #include "config/config.h"
 #include "core/outcome.h"
 #include "http/request.h"
 
 /* Body bytes an answer keeps for relaying a denial. */
 #define AUTH_MAX_BODY_KEPT 8192
+
+/* Bytes kept of a header that may come several times (WWW-Authenticate, Set-Cookie): its
+ * values joined by '\n', which no kept value contains, so that each is relayed on its own. */
+#define AUTH_MAX_JOINED HTTP_MAX_VALUE /* so that a cache keeps it like any other value */
+
+/* Whether values[i] of a rule.wanted name holds every value of the header, '\n'-joined. */
+#define AUTH_WANTED_JOINED(i) ((i) == WANTED_WWW_AUTHENTICATE || (i) == WANTED_SET_COOKIE)
 
 enum auth_status {
     AUTH_OK,          /* an answer arrived: see auth_result.status */
@@ -32,7 +40,8 @@ struct auth_result {
     int status;        /* HTTP status (AUTH_OK only): its meaning is outcome_of_auth_status */
     const char *error; /* why there is no answer, for the log */
     enum cause cause;  /* the kind of failure (AUTH_FAILED), else CAUSE_NONE */
-    /* The value of each rule.wanted name, or NULL if absent or dropped as unsafe. */
+    /* The value of each rule.wanted name, or NULL if absent or dropped as unsafe: the first
+     * one, or all of them '\n'-joined for AUTH_WANTED_JOINED names. */
     const char *values[CONFIG_MAX_WANTED];
     const char *dropped; /* a wanted name whose value was dropped as unsafe, for the log */
     double seconds;      /* how long asking took (0 if nothing was asked) */

@@ -133,7 +133,7 @@ def _group(pairs):
 
 def middleware(url, name="main", paths=DEFAULT_PATHS, required=("Authorization",),
                forward=("X-Request-Id",), headers=DEFAULT_HEADERS, params=DEFAULT_PARAMS,
-               timeout=2 * SLOW, connect_timeout=1 * SLOW):
+               timeout=2 * SLOW, connect_timeout=1 * SLOW, rule_extra=()):
     lines = ["  {", "    name = %s;" % _q(name), '    type = "jwt";',
              "    paths = %s;" % _list(paths), "    rule = {", "      url = %s;" % _q(url)]
     if timeout is not None:
@@ -148,6 +148,7 @@ def middleware(url, name="main", paths=DEFAULT_PATHS, required=("Authorization",
         lines.append("      headers = %s;" % _group(headers))
     if params:
         lines.append("      params = %s;" % _group(params))
+    lines += ["      " + line for line in rule_extra]
     lines += ["    };", "  }"]
     return "\n".join(lines)
 
