@@ -6,6 +6,11 @@
 -- lighttpd runs this script twice for an allowed request: before the authorizer,
 -- and again after it, when lighttpd restarts the request with the authorizer's
 -- Variable- values in the request environment.
+--
+-- Denials reach the client as the authorizer wrote them (a sign-in redirect, every
+-- challenge and cookie). The cookies of an allow (addAuthCookiesToResponse) do
+-- not: lighttpd 1.4's mod_magnet sets one Set-Cookie at most, replacing the
+-- application's own.
 
 local identity = { "X-Auth-UserId", "X-Auth-UserCountryId" }
 

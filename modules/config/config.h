@@ -22,6 +22,7 @@
 #define CONFIG_MAX_MAPPINGS 32       /* headers + params entries per middleware */
 #define CONFIG_MAX_WANTED 40         /* distinct auth-response headers kept per middleware */
 #define CONFIG_MAX_QUERY_TARGETS 256 /* distinct params targets of all middlewares */
+#define CONFIG_MAX_AUTH_COOKIES 8    /* an allow's cookies passed on (addAuthCookiesToResponse) */
 
 /* Indexes of the auth-response headers every middleware keeps: for relaying denials, and
  * for the cache's lifetime rules. */

@@ -245,8 +245,8 @@ static void decide_with(const struct policy *p, size_t m, const struct request_v
     decide_outcome(d, r, st, &res, req, ctx);
 }
 
-void decide(const struct policy *p, const struct request_view *req, struct decide_ctx *ctx,
-            struct decision *d)
+static void decide_request(const struct policy *p, const struct request_view *req,
+                           struct decide_ctx *ctx, struct decision *d)
 {
     memset(d, 0, sizeof(*d));
     const struct config *cfg = p->cfg;
@@ -281,4 +281,28 @@ void decide(const struct policy *p, const struct request_view *req, struct decid
             return;
     }
     decide_with(p, found[0], req, ctx, d);
+}
+
+/*
+ * nginx's glue asks twice about a denied request (etc/nginx): its auth_request subrequest
+ * (AUTHZ_PHASE=auth_request) relays nothing but 401 and 403, so it gets the status alone; then
+ * error_page asks again as a normal request (AUTHZ_PHASE=denial), whose whole answer reaches
+ * the client. The parameter comes from the server's configuration: a client's headers all
+ * arrive as HTTP_*.
+ */
+void decide(const struct policy *p, const struct request_view *req, struct decide_ctx *ctx,
+            struct decision *d)
+{
+    decide_request(p, req, ctx, d);
+    const char *phase = request_param(req->envp, "AUTHZ_PHASE");
+    if (!phase)
+        return;
+    bool allowed = d->outcome == OUTCOME_ALLOWED || d->outcome == OUTCOME_UNPROTECTED;
+    if (strcmp(phase, "auth_request") == 0) {
+        d->status_only = true;
+    } else if (strcmp(phase, "denial") == 0 && allowed) {
+        /* Denied a moment ago: an allow now must not become an empty page, nor show the
+         * client its Variable- answers. */
+        fail(d, CAUSE_STATUS, "allowed when asked again about a denial");
+    }
 }

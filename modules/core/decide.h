@@ -58,6 +58,10 @@ struct decision {
     const char *body;
     size_t body_len;
 
+    /* Only the status line is written for a denial (nginx's auth_request subrequest, which
+     * relays nothing else): a 302 becomes 401 there, for error_page to ask again. */
+    bool status_only;
+
     /* Cookies from the auth service for the client: on a denial always, on an allow with
      * addAuthCookiesToResponse; '\n'-joined, or NULL. */
     const char *set_cookie;

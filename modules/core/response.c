@@ -26,7 +26,7 @@ static void header_each(struct buf *out, const char *name, const char *values)
 static size_t cookie_variables(struct buf *out, const char *values)
 {
     size_t n = 0;
-    for (const char *v = values; v && *v && n < RESPONSE_MAX_COOKIES;) {
+    for (const char *v = values; v && *v && n < CONFIG_MAX_AUTH_COOKIES;) {
         size_t len = strcspn(v, "\n");
         buf_printf(out, "Variable-AUTHZ_SET_COOKIE_%zu: %.*s\r\n", ++n, (int)len, v);
         v += len + (v[len] == '\n');
@@ -41,6 +41,13 @@ static bool is_allow(enum outcome o)
 
 bool response_write(const struct decision *d, struct buf *out)
 {
+    if (d->status_only && d->outcome == OUTCOME_DENIED) {
+        /* auth_request turns any status but 401 and 403 into 500 */
+        int status = d->status == 302 ? 401 : d->status;
+        buf_printf(out, "Status: %d %s\r\nContent-Length: 0\r\n\r\n", status, http_reason(status));
+        return buf_ok(out);
+    }
+
     buf_printf(out, "Status: %d %s\r\n", d->status, http_reason(d->status));
     if (is_allow(d->outcome)) {
         for (size_t i = 0; i < d->nvars; i++)

@@ -10,11 +10,12 @@
  *     never empty so that glue can tell an allowed request even where a server drops empty
  *     variables (lighttpd does); no body;
  *   - on allow with addAuthCookiesToResponse, before AUTHZ_QUERY_STRING: each Set-Cookie of
- *     the answer as "Variable-AUTHZ_SET_COOKIE_<n>" (n from 1, at most RESPONSE_MAX_COOKIES);
+ *     the answer as "Variable-AUTHZ_SET_COOKIE_<n>" (n from 1, at most CONFIG_MAX_AUTH_COOKIES);
  *   - on 401/403: every WWW-Authenticate, the Location, every Set-Cookie and the Content-Type
  *     the auth service sent (the safe ones), and its body, capped; a short text body if it
  *     sent none;
  *   - on 302 (a sign-in redirect): Location, every Set-Cookie, a short text body;
+ *   - on a denial with status_only (nginx's subrequest): the status line alone, 401 for 302;
  *   - on 400/500: a short text body that reveals nothing about the cause.
  * Every value written has been checked free of control characters before it gets here.
  * What is allowed or denied is read from the decision's outcome, never from its status.
@@ -28,9 +29,6 @@
 #include "base/buf.h"
 #include "base/httpsyntax.h"
 #include "core/decide.h"
-
-/* Cookies of an allow passed on as variables; more are dropped (a site needs a few). */
-#define RESPONSE_MAX_COOKIES 8
 
 /* The largest response: every exported value, the query, cookies, a location and a relayed
  * body at their bounds (each cookie line costs its name on top of the joined value). */

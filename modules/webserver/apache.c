@@ -76,8 +76,19 @@ void apache_print_glue(FILE *out, const struct identity_headers *ids)
     fputs("\n# Variable- headers must never reach the client (mod_fcgid would send them).\n", out);
     for (size_t i = 0; i < ids->n; i++)
         fprintf(out, "Header always unset Variable-%s\n", ids->name[i]);
+    for (int i = 1; i <= CONFIG_MAX_AUTH_COOKIES; i++)
+        fprintf(out, "Header always unset Variable-AUTHZ_SET_COOKIE_%d\n", i);
     fputs("Header always unset Variable-AUTHZ_QUERY_STRING\n"
           "Header always unset Variable-AUTHZ_DECISION\n\n"
+          "# The auth service's cookies of an allow (addAuthCookiesToResponse), each in a\n"
+          "# Set-Cookie of its own (a denial's reach the client with it, from either module).\n",
+          out);
+    for (int i = 1; i <= CONFIG_MAX_AUTH_COOKIES; i++)
+        fprintf(
+            out,
+            "Header always add Set-Cookie \"%%{AUTHZ_SET_COOKIE_%d}e\" env=AUTHZ_SET_COOKIE_%d\n",
+            i, i);
+    fputs("\n"
           "# Proxy the raw path, byte for byte, with the authorizer's query. Only a request the\n"
           "# authorizer allowed is proxied; per-directory rewriting runs after authorization.\n"
           "RewriteEngine On\n"

@@ -51,6 +51,10 @@ void nginx_print_glue(FILE *out, const struct identity_headers *ids)
           "auth_request_set $authz_decision $upstream_http_variable_authz_decision;\n"
           "auth_request_set $authz_query_string $upstream_http_variable_authz_query_string;\n",
           out);
+    for (int i = 1; i <= CONFIG_MAX_AUTH_COOKIES; i++)
+        fprintf(out,
+                "auth_request_set $authz_cookie_%d $upstream_http_variable_authz_set_cookie_%d;\n",
+                i, i);
     for (size_t i = 0; i < ids->n; i++) {
         char name[300];
         nginx_name(ids->name[i], name, sizeof(name));
@@ -64,6 +68,16 @@ void nginx_print_glue(FILE *out, const struct identity_headers *ids)
         nginx_name(ids->name[i], name, sizeof(name));
         fprintf(out, "proxy_set_header %s $authz_h_%s;\n", ids->name[i], name);
     }
+    fputs("\n# The subrequest relays only 401 and 403, without the auth service's answer: a\n"
+          "# denial is asked about again as a normal request (@authz_denial), whose status,\n"
+          "# challenges, Location, cookies and body reach the client (a sign-in redirect too).\n"
+          "error_page 401 403 = @authz_denial;\n\n"
+          "# The auth service's cookies of an allow (addAuthCookiesToResponse), each in a\n"
+          "# Set-Cookie of its own; an empty value sends none. add_header here replaces the\n"
+          "# add_header lines of outer levels: repeat the ones you need in the location.\n",
+          out);
+    for (int i = 1; i <= CONFIG_MAX_AUTH_COOKIES; i++)
+        fprintf(out, "add_header Set-Cookie $authz_cookie_%d always;\n", i);
 }
 
 /* ---- check --------------------------------------------------------------------------- */

@@ -280,3 +280,45 @@ def test_check_refuses(auth, tmp_path, line, message):
     out = subprocess.run([AUTHORIZER, "-t", "-c", str(conf)], capture_output=True, text=True)
     assert out.returncode == 1, out
     assert message in out.stderr + out.stdout, out
+
+
+# ---- nginx's two phases (etc/nginx: auth_request, then error_page asks again) ----
+
+
+@pytest.mark.parametrize("status,expected", [(401, 401), (403, 403)])
+def test_auth_request_phase_gets_the_status_alone(serve, status, expected):
+    a = serve(status=status, www="Bearer", h=["Set-Cookie:a=1"], body="page")
+    resp = a.request("/protected", GOOD, extra={"AUTHZ_PHASE": "auth_request"})
+    assert resp.status == expected, resp
+    assert resp.headers == [("Content-Length", "0")], resp
+    assert resp.body == b""
+
+
+def test_auth_request_phase_turns_a_sign_in_into_401(serve):
+    a = serve(['signIn = "%s";' % SIGN_IN], status=401)
+    resp = a.request("/protected", BROWSER, extra={"AUTHZ_PHASE": "auth_request"})
+    assert resp.raw == b"Status: 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+    again = a.request("/protected", BROWSER, extra={"AUTHZ_PHASE": "denial"})
+    assert again.status == 302 and again.header("Location").startswith(SIGN_IN), again
+
+
+def test_auth_request_phase_allows_as_usual(serve):
+    a = serve(status=200, h=["userId:42", "userCountryId:DE"])
+    resp = a.request("/protected", GOOD, extra={"AUTHZ_PHASE": "auth_request"})
+    assert_allowed(resp, IDENTITY, "countryId=DE")
+
+
+def test_denial_phase_never_allows(serve):
+    a = serve(status=200, h=["userId:42", "userCountryId:DE"])
+    resp = a.request("/protected", GOOD, extra={"AUTHZ_PHASE": "denial"})
+    assert_status_only(resp, 500, hidden=["42"])
+    resp = a.request("/elsewhere", GOOD, extra={"AUTHZ_PHASE": "denial"})
+    assert_status_only(resp, 500)
+
+
+def test_denial_phase_relays_the_denial_whole(serve):
+    a = serve(status=403, h=["Set-Cookie:a=1", "Set-Cookie:b=2"], ctype="text/html", body="<b>")
+    resp = a.request("/protected", GOOD, extra={"AUTHZ_PHASE": "denial"})
+    assert resp.status == 403
+    assert values(resp, "Set-Cookie") == ["a=1", "b=2"]
+    assert resp.body == b"<b>"

@@ -62,6 +62,9 @@ UNREACHABLE = "/down"   # nothing listens at the auth service URL
 LOCAL_JWT = "/jwt"      # the authorizer verifies the token itself (see jwt_token)
 BASIC = "/basic"        # basicAuth: BASIC_USER with BASIC_PASSWORD, hashed by Apache's htpasswd
 BASIC_USER, BASIC_PASSWORD = "carol", "s3cret:pw"
+SSO = "/sso"            # behaves like oauth2-proxy: session cookie, sign-in page, 401 for APIs
+SSO_REDIRECT = "/ssorp" # the same, but its auth endpoint redirects itself (reverse-proxy mode)
+SSO_START = "https://sso.example.test/oauth2/start?rd=%2Fssorp"  # where SSO_REDIRECT sends
 GOOD = ("Authorization", "Bearer good")
 
 
@@ -173,6 +176,17 @@ def authorizer_config(auth_base, listen=None):
     blocks.append('\n  { name = "basic"; type = "basicAuth"; paths = ( "%s" );\n'
                   '    rule = { users = ( "%s" ); realm = "Staging";\n'
                   '             forwardUsername = "X-Auth-UserId"; }; }' % (BASIC, hashed))
+    # Sign-in with a session cookie, as oauth2-proxy answers: the identity from its
+    # X-Auth-Request-User, its refreshed cookies passed to the client.
+    for path, extra in ((SSO, ""), (SSO_REDIRECT, "&start=" + urllib.parse.quote(
+            SSO_START, safe=""))):
+        blocks.append('\n  { name = "%s"; type = "jwt"; paths = ( "%s", "%s/*" );\n'
+                      '    rule = { url = "%s/oauth2/auth?mode=oauth2%s";\n'
+                      '             signIn = "%s/oauth2/start?mode=signin&rd=";\n'
+                      '             allowedHosts = ( "127.0.0.1" );\n'
+                      '             addAuthCookiesToResponse = true;\n'
+                      '             headers = { X-Auth-Request-User = "X-Auth-UserId"; }; }; }'
+                      % (path.strip("/"), path, path, auth_base, extra, auth_base))
     text = text[:m.start(1)] + ",\n".join(blocks) + text[m.end(1):]
     if listen:
         text = 'listen = "%s";\nlisten_mode = "0666";\n' % listen + text
@@ -383,6 +397,9 @@ class Deployment:
     status_401 = 401
     status_error = 500
     relays_body = False     # the auth service's denial body reaches the client
+    asks_per_denial = 1     # how often the auth service is asked about a denied request
+    redirects = True        # a sign-in redirect (302) reaches the client
+    allow_cookies = True    # the glue adds an allow's cookies to the client's response
 
     def __init__(self, services, mutate=None):
         self.services = services
@@ -465,6 +482,7 @@ class Deployment:
 class LighttpdDeployment(Deployment):
     binary = "lighttpd"
     relays_body = True
+    allow_cookies = False   # mod_magnet sets one Set-Cookie at most
 
     def configure(self):
         raise NotImplementedError
@@ -559,6 +577,7 @@ class ApacheFcgid(ApacheDeployment):
     modules = ApacheDeployment.modules + ("fcgid",)
     # mod_fcgid answers every denial with 401 and its own page.
     status_403 = 401
+    redirects = False       # every denial becomes 401
     status_error = 401
 
     def server_lines(self):
@@ -592,6 +611,8 @@ class ApacheAuthnz(ApacheDeployment):
 class Nginx(Deployment):
     name = "nginx"
     binary = "nginx"
+    relays_body = True      # error_page asks the authorizer again (etc/nginx)
+    asks_per_denial = 2
 
     def start(self):
         sock = self.path("authorizer.sock")
