@@ -158,6 +158,7 @@ struct rule {
     char **allowed_hosts;  /* allowedHosts: Host values a sign-in redirect may name */
     size_t nallowed_hosts; /* 0: the server's own name is used instead of Host */
     bool add_auth_cookies; /* addAuthCookiesToResponse: an allow's Set-Cookie reaches the client */
+    bool forward_host;     /* forwardHostHeaders: the auth service is told the original Host */
 
     char *tls_ca_file;
     char *tls_client_cert;

@@ -57,7 +57,7 @@ static const char *const forbidden_targets[] = {
 static const char *const joined_sources[] = {"Set-Cookie"};
 
 /* The middleware types there are. */
-static const char *const types[] = {"jwt", "jwtAuth", "basicAuth", "basic"};
+static const char *const types[] = {"jwt", "jwtAuth", "basicAuth", "basic", "forwardAuth"};
 
 static bool in_list(const char *name, const char *const *list, size_t n)
 {
@@ -278,11 +278,9 @@ static int parse_headers(struct loader *ld, const config_setting_t *s, void *fie
     return parse_mappings(ld, s, r, false, &r->headers, &r->nheaders);
 }
 
-static int parse_params(struct loader *ld, const config_setting_t *s, void *field)
+/* The query.h form of every params target, once they are all read. */
+static int finish_params(struct loader *ld, const config_setting_t *s, struct rule *r)
 {
-    struct rule *r = field;
-    if (parse_mappings(ld, s, r, true, &r->params, &r->nparams) < 0)
-        return -1;
     if (r->nparams == 0)
         return 0;
     r->param_targets = calloc(r->nparams, sizeof(*r->param_targets));
@@ -291,6 +289,127 @@ static int parse_params(struct loader *ld, const config_setting_t *s, void *fiel
     for (size_t i = 0; i < r->nparams; i++)
         query_target_init(&r->param_targets[i], r->params[i].target);
     return 0;
+}
+
+static int parse_params(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (parse_mappings(ld, s, r, true, &r->params, &r->nparams) < 0)
+        return -1;
+    return finish_params(ld, s, r);
+}
+
+/* ---- the gateway's forwardAuth names ---- */
+
+/* One entry of authResponseHeaders or authResponseHeadersAsParams: "Name" (the same name
+ * upstream) or "From: To". Written into source and target, both of at most len bytes. */
+static int split_rename(struct loader *ld, const config_setting_t *e, char *source, char *target,
+                        size_t len)
+{
+    if (config_setting_type(e) != CONFIG_TYPE_STRING)
+        return settings_fail(ld, e, "must be a string \"Name\" or \"From: To\"");
+    const char *text = config_setting_get_string(e), *colon = strchr(text, ':');
+    const char *to = colon ? colon + 1 : text;
+    size_t n = colon ? (size_t)(colon - text) : strlen(text);
+    while (n > 0 && text[n - 1] == ' ')
+        n--;
+    while (*to == ' ')
+        to++;
+    if (n == 0 || n >= len || strlen(to) >= len)
+        return settings_fail(ld, e, "'%s' must be \"Name\" or \"From: To\"", text);
+    memcpy(source, text, n);
+    source[n] = '\0';
+    snprintf(target, len, "%s", to);
+    return 0;
+}
+
+/* authResponseHeaders / authResponseHeadersAsParams: the list form of headers / params,
+ * checked the same way. Either form, never both: which one wins would be a guess. */
+static int parse_rename_list(struct loader *ld, const config_setting_t *s, struct rule *r,
+                             bool param, struct mapping **out, size_t *nout)
+{
+    if (!s)
+        return 0;
+    if (*nout > 0)
+        return settings_fail(ld, s, "give %s or this, not both", param ? "params" : "headers");
+    if (!settings_is_list(s))
+        return settings_fail(ld, s, "must be a list of \"Name\" or \"From: To\" strings");
+    int len = config_setting_length(s);
+    if (len > CONFIG_MAX_MAPPINGS)
+        return settings_fail(ld, s, "at most %d entries", CONFIG_MAX_MAPPINGS);
+    free(*out); /* an empty headers = {} */
+    *out = calloc((size_t)len + 1, sizeof(**out));
+    if (!*out)
+        return settings_fail(ld, s, "out of memory");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char source[256], target[256];
+        if (split_rename(ld, e, source, target, sizeof(source)) < 0 ||
+            check_source(ld, e, r, source) < 0 || check_target(ld, e, target, param) < 0)
+            return -1;
+        for (size_t k = 0; k < *nout; k++)
+            if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
+                return settings_fail(ld, e, "target '%s' is set twice", target);
+        if (r->nwanted >= CONFIG_MAX_WANTED)
+            return settings_fail(ld, e, "too many distinct source headers");
+        struct mapping *m = &(*out)[(*nout)++];
+        m->source = strdup(source);
+        m->target = strdup(target);
+        m->wanted = want(r, source);
+        if (!m->source || !m->target || !r->wanted[m->wanted])
+            return settings_fail(ld, e, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_auth_response_headers(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    return parse_rename_list(ld, s, r, false, &r->headers, &r->nheaders);
+}
+
+static int parse_auth_response_params(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (!s)
+        return 0;
+    if (parse_rename_list(ld, s, r, true, &r->params, &r->nparams) < 0)
+        return -1;
+    return finish_params(ld, s, r);
+}
+
+/* authRequestHeaders: the client headers the auth service is shown, as forwardHeaders
+ * (Authorization and Cookie are always among them). */
+static int parse_auth_request_headers(struct loader *ld, const config_setting_t *s, void *field)
+{
+    struct rule *r = field;
+    if (s && r->kind != MIDDLEWARE_FORWARD)
+        return settings_fail(ld, s, "there is no auth service to forward to (no authUrl)");
+    return add_header_list(ld, s, r->forward, &r->nforward);
+}
+
+static int parse_url(struct loader *ld, const config_setting_t *s, void *field);
+
+/* authUrl and authSignIn: the same as url and signIn, which must not be given too. */
+static int parse_alias_url(struct loader *ld, const config_setting_t *s, void *field,
+                           const char *twin)
+{
+    char **url = field;
+    if (!s)
+        return 0;
+    if (*url)
+        return settings_fail(ld, s, "give %s or this, not both", twin);
+    return parse_url(ld, s, url);
+}
+
+static int parse_auth_url(struct loader *ld, const config_setting_t *s, void *field)
+{
+    return parse_alias_url(ld, s, field, "url");
+}
+
+static int parse_auth_sign_in(struct loader *ld, const config_setting_t *s, void *field)
+{
+    return parse_alias_url(ld, s, field, "signIn");
 }
 
 /* ---- url and files ---- */
@@ -614,6 +733,13 @@ static const struct setting rule_settings[] = {
     {"signIn", SETTING_CUSTOM, offsetof(struct rule, sign_in), .parse = parse_jwks_url},
     {"allowedHosts", SETTING_CUSTOM, 0, .parse = parse_allowed_hosts},
     {"addAuthCookiesToResponse", SETTING_BOOL, offsetof(struct rule, add_auth_cookies), .def = 0},
+    /* The gateway's forwardAuth names, read into the settings above. */
+    {"authUrl", SETTING_CUSTOM, offsetof(struct rule, url), .parse = parse_auth_url},
+    {"authSignIn", SETTING_CUSTOM, offsetof(struct rule, sign_in), .parse = parse_auth_sign_in},
+    {"authRequestHeaders", SETTING_CUSTOM, 0, .parse = parse_auth_request_headers},
+    {"authResponseHeaders", SETTING_CUSTOM, 0, .parse = parse_auth_response_headers},
+    {"authResponseHeadersAsParams", SETTING_CUSTOM, 0, .parse = parse_auth_response_params},
+    {"forwardHostHeaders", SETTING_BOOL, offsetof(struct rule, forward_host), .def = 1},
     SETTINGS_END,
 };
 
@@ -685,8 +811,8 @@ static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule
         return finish_basic_rule(ld, s, r);
     if (!r->url && !r->jwt.local)
         return settings_fail_in(ld, s, "url",
-                                "is required (or keys: jwksUrl, jwksFile, publicKey or "
-                                "secretFile, to verify tokens locally)");
+                                "is required, or authUrl (or keys: jwksUrl, jwksFile, publicKey "
+                                "or secretFile, to verify tokens locally)");
     if (r->jwt.local && finish_jwt_rule(ld, s, r) < 0)
         return -1;
     const config_setting_t *ct = config_setting_get_member(s, "connectTimeout");
@@ -735,6 +861,10 @@ static int parse_rule(struct loader *ld, const config_setting_t *s, void *field)
         (const struct middleware *)((const char *)r - offsetof(struct middleware, rule));
     bool basic = strcmp(m->type, "basicAuth") == 0 || strcmp(m->type, "basic") == 0;
     r->kind = basic ? MIDDLEWARE_BASIC : names_keys(s) ? MIDDLEWARE_JWT : MIDDLEWARE_FORWARD;
+    if (strcmp(m->type, "forwardAuth") == 0 && r->kind != MIDDLEWARE_FORWARD)
+        return settings_fail(ld, s,
+                             "a forwardAuth rule asks an auth service (authUrl): verify "
+                             "tokens with type \"jwt\"");
     r->jwt.local = r->kind == MIDDLEWARE_JWT;
     if (!(r->required = new_header_array(ld, s)) || !(r->forward = new_header_array(ld, s)))
         return -1;
@@ -766,7 +896,9 @@ static int parse_type(struct loader *ld, const config_setting_t *s, void *field)
     settings_path(config_setting_parent(s), path, sizeof(path));
     return settings_fail_at(
         ld, s, path,
-        "type '%s' is not supported (\"jwt\", \"jwtAuth\", \"basicAuth\" or \"basic\")", *type);
+        "type '%s' is not supported (\"jwt\", \"jwtAuth\", \"forwardAuth\", \"basicAuth\" or "
+        "\"basic\")",
+        *type);
 }
 
 static int parse_paths(struct loader *ld, const config_setting_t *s, void *field)

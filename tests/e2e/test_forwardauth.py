@@ -322,3 +322,73 @@ def test_denial_phase_relays_the_denial_whole(serve):
     assert resp.status == 403
     assert values(resp, "Set-Cookie") == ["a=1", "b=2"]
     assert resp.body == b"<b>"
+
+
+# ---- the gateway's forwardAuth names ----
+
+
+def forward_auth_config(url, *lines):
+    return ('workers = 2;\nmiddlewares = ( { name = "fa"; type = "forwardAuth";\n'
+            '  paths = ( "/protected", "/api/*" );\n  rule = {\n    authUrl = "%s";\n%s\n  };\n'
+            '} );\n' % (url, "\n".join("    " + line for line in lines)))
+
+
+def test_forward_auth_names_map_onto_the_settings(auth, shared_authorizer):
+    a = shared_authorizer(forward_auth_config(
+        auth.url(status=200, h=["userId:42", "X-Plain:p", "userCountryId:DE", "Set-Cookie:s=1"]),
+        'authSignIn = "%s";' % SIGN_IN,
+        'authRequestHeaders = ( "X-Api-Key" );',
+        'authResponseHeaders = ( "userId: X-Auth-UserId", "X-Plain" );',
+        'authResponseHeadersAsParams = ( "userCountryId: countryId" );',
+        "addAuthCookiesToResponse = true;",
+        "forwardHostHeaders = false;"))
+    auth.reset()
+    resp = a.request("/protected?countryId=XX&a=1", {"X-Api-Key": "k1", "X-Other": "o"})
+    assert resp.status == 200, resp
+    got = [(n, v) for n, v in resp.variables if n != "AUTHZ_DECISION"]
+    assert got == [("X-Auth-UserId", "42"), ("X-Plain", "p"), ("AUTHZ_SET_COOKIE_1", "s=1"),
+                   ("AUTHZ_QUERY_STRING", "a=1&countryId=DE")]
+    sent = {n.lower(): v for n, v in auth.requests()[-1]["headers"]}
+    assert sent["x-api-key"] == "k1"
+    assert "x-other" not in sent
+    assert "x-forwarded-host" not in sent and "x-original-url" not in sent
+    assert sent["x-forwarded-uri"] == "/protected?countryId=XX&a=1"
+
+
+def test_forward_auth_sign_in_and_host_headers_by_default(auth, shared_authorizer):
+    a = shared_authorizer(forward_auth_config(auth.url(status=401),
+                                              'authSignIn = "%s";' % SIGN_IN))
+    auth.reset()
+    resp = a.request("/protected", BROWSER)
+    assert resp.status == 302 and resp.header("Location").startswith(SIGN_IN), resp
+    sent = {n.lower(): v for n, v in auth.requests()[-1]["headers"]}
+    assert sent["x-forwarded-host"] == CLIENT_HOST
+
+
+@pytest.mark.parametrize("lines,message", [
+    (['url = "http://127.0.0.1:1/";'], "give url or this, not both"),
+    (['signIn = "https://a/";', 'authSignIn = "https://b/";'], "give signIn or this"),
+    (['authSignIn = "ftp://a/";'], "must start with http:// or https://"),
+    (['headers = { a = "X-A"; };', 'authResponseHeaders = ( "b" );'], "give headers or this"),
+    (['authResponseHeaders = ( "a: Host" );'], "the web server's own header"),
+    (['authResponseHeaders = ( ": X" );'], "must be \"Name\" or \"From: To\""),
+    (['authResponseHeaders = ( "Set-Cookie" );'], "cannot be exported"),
+    (['authResponseHeadersAsParams = ( "a: b c" );'], "may contain only"),
+    (['authRequestHeaders = ( "Host" );'], "set by the authorizer itself"),
+    (['jwksUrl = "https://idp/jwks";'], "forwardAuth rule asks an auth service"),
+    (['forwardHostHeaders = 1;'], "forwardHostHeaders"),
+])
+def test_forward_auth_check_refuses(tmp_path, lines, message):
+    conf = tmp_path / "a.conf"
+    conf.write_text(forward_auth_config("http://127.0.0.1:9/auth", *lines))
+    out = subprocess.run([AUTHORIZER, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert out.returncode == 1, out
+    assert message in out.stderr + out.stdout, out
+
+
+def test_forward_auth_needs_auth_url(tmp_path):
+    conf = tmp_path / "a.conf"
+    conf.write_text('middlewares = ( { name = "fa"; type = "forwardAuth"; paths = ( "/p" );\n'
+                    '  rule = { authSignIn = "https://a/?rd="; }; } );\n')
+    out = subprocess.run([AUTHORIZER, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert out.returncode == 1 and "authUrl" in out.stderr, out
