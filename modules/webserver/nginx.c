@@ -7,7 +7,9 @@
  *
  * Detected: include fastcgi_params (or fastcgi.conf) in a location that an auth_request points
  * to and that has a fastcgi_pass (every param is sent twice, and the authorizer refuses a
- * parameter it reads given twice: every request fails); $uri or $document_uri in proxy_pass
+ * parameter it reads given twice: every request fails); such a location without
+ * `fastcgi_param AUTHZ_PHASE auth_request` (a sign-in redirect becomes 500, a denial loses its
+ * challenges, cookies and body); $uri or $document_uri in proxy_pass
  * (a decoded, normalized path instead of the one the authorizer decided on);
  * `underscores_in_headers on` or `ignore_invalid_headers off` (headers spelled with '_' reach
  * the application, where CGI-style readers take them for identity headers); no auth_request.
@@ -100,11 +102,13 @@ static bool span_has_variable(struct span w, const char *name)
     return false;
 }
 
-/* A location that passes to FastCGI and includes the stock params file. */
+/* A location that passes to FastCGI: a possible target of auth_request. */
 struct ngx_location {
     char *file;
-    size_t line;
-    char *modifier; /* "=", "^~", "~", "~*" or "" */
+    size_t line;         /* of the location */
+    size_t include_line; /* of an include of the stock params file, 0: none */
+    bool phase;          /* it sends fastcgi_param AUTHZ_PHASE auth_request */
+    char *modifier;      /* "=", "^~", "~", "~*" or "" */
     char *path;
 };
 
@@ -133,7 +137,7 @@ static void ngx_add_target(struct ngx_state *st, struct span uri)
 }
 
 static void ngx_add_location(struct ngx_state *st, const char *file, size_t line,
-                             const struct directive *loc)
+                             size_t include_line, bool phase, const struct directive *loc)
 {
     struct ngx_location *more = realloc(st->locs, (st->nlocs + 1) * sizeof(*more));
     if (!more) {
@@ -145,6 +149,8 @@ static void ngx_add_location(struct ngx_state *st, const char *file, size_t line
     bool has_modifier = loc->nwords > 2;
     l->file = strdup(file);
     l->line = line;
+    l->include_line = include_line;
+    l->phase = phase;
     l->modifier = has_modifier ? span_dup(loc->word[1]) : strdup("");
     l->path = loc->nwords > 1 ? span_dup(loc->word[has_modifier ? 2 : 1]) : strdup("");
     if (!l->file || !l->modifier || !l->path) {
@@ -181,6 +187,7 @@ static bool ngx_is_stock_params(struct span w)
 /* A { } block: what its statements have said so far. */
 struct ngx_block {
     bool location, fastcgi_pass;
+    bool phase;            /* fastcgi_param AUTHZ_PHASE auth_request */
     size_t include_line;   /* include of the stock params, 0: none */
     struct directive stmt; /* the statement that opened it */
 };
@@ -203,6 +210,9 @@ static void ngx_statement(struct ngx_state *st, struct ngx_block *b, const struc
         ngx_add_target(st, d->word[1]);
     } else if (span_is(d->word[0], "fastcgi_pass")) {
         b->fastcgi_pass = true;
+    } else if (span_is(d->word[0], "fastcgi_param") && d->nwords > 2 &&
+               span_is(d->word[1], "AUTHZ_PHASE") && span_is(d->word[2], "auth_request")) {
+        b->phase = true;
     } else if (span_is(d->word[0], "include") && d->nwords > 1 && ngx_is_stock_params(d->word[1])) {
         if (!b->include_line)
             b->include_line = d->line;
@@ -225,14 +235,14 @@ static void ngx_statement(struct ngx_state *st, struct ngx_block *b, const struc
     }
 }
 
-/* '}' ends the innermost block: a location with fastcgi_pass and the stock params is kept. */
+/* '}' ends the innermost block: a location with fastcgi_pass is kept. */
 static void ngx_close_block(struct ngx_file *f)
 {
     struct ngx_block *b = &f->stack[f->depth];
     if (f->depth == 0)
         return;
-    if (b->location && b->fastcgi_pass && b->include_line)
-        ngx_add_location(f->st, f->name, b->include_line, &b->stmt);
+    if (b->location && b->fastcgi_pass)
+        ngx_add_location(f->st, f->name, b->stmt.line, b->include_line, b->phase, &b->stmt);
     f->depth--;
 }
 
@@ -349,21 +359,33 @@ static void ngx_scan_dump(struct ngx_state *st, const char *file, const char *te
     free(chunk_file);
 }
 
-/* A location that includes the stock params is a problem once an auth_request points to it. */
+/* The authorizer's location, once an auth_request points to it: the stock params in it, and
+ * no AUTHZ_PHASE (the authorizer then answers the subrequest in full, and auth_request turns
+ * a sign-in redirect into 500 and drops the challenges, cookies and body of a denial). */
 static void ngx_report_includes(struct report *rep, const struct ngx_state *st)
 {
     for (size_t i = 0; i < st->nlocs; i++) {
         const struct ngx_location *l = &st->locs[i];
         for (size_t k = 0; k < st->ntargets; k++) {
-            if (ngx_location_matches(l, st->targets[k])) {
+            if (!ngx_location_matches(l, st->targets[k]))
+                continue;
+            if (!l->phase)
                 report_problem(rep, l->file, l->line,
+                               "the authorizer's location (auth_request %s) lacks "
+                               "`fastcgi_param AUTHZ_PHASE auth_request;`: a sign-in redirect "
+                               "becomes 500 and a denial reaches the client without its "
+                               "challenges, cookies and body (see the @authz_denial location "
+                               "of etc/nginx)",
+                               st->targets[k]);
+            if (l->include_line) {
+                report_problem(rep, l->file, l->include_line,
                                "include of the stock FastCGI params in the authorizer's location "
                                "(auth_request %s): every param is sent twice and the first one "
                                "wins, so this location's own fastcgi_param lines cannot override "
                                "them; list the authorizer's params yourself",
                                st->targets[k]);
-                break;
             }
+            break; /* one auth_request to it is enough to say so */
         }
     }
 }

@@ -174,6 +174,7 @@ server {
         internal;
         fastcgi_pass authorizer_fcgi;
         fastcgi_param REQUEST_URI $request_uri;
+        fastcgi_param AUTHZ_PHASE auth_request;
     }
 }
 
@@ -193,6 +194,14 @@ def test_nginx_stock_params_in_the_authorizer_location():
     out = problems("nginx", text)
     assert len(out) == 1, out
     assert out[0].startswith("/etc/nginx/sites-enabled/app:12: include of the stock")
+
+
+def test_nginx_authorizer_location_without_its_phase():
+    text = NGINX_DUMP.replace("        fastcgi_param AUTHZ_PHASE auth_request;\n", "")
+    out = problems("nginx", text)
+    assert len(out) == 1, out
+    assert out[0].startswith("/etc/nginx/sites-enabled/app:10: the authorizer's location"), out
+    assert "AUTHZ_PHASE" in out[0]
 
 
 def test_nginx_prefix_location_matches_the_auth_request():

@@ -349,12 +349,83 @@ static void test_status_line_first(void)
     }
 }
 
+static void test_deny_every_value_on_its_own_line(void)
+{
+    struct decision d;
+    memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
+    d.status = 401;
+    d.mw = &some_middleware;
+    d.www_authenticate = "Bearer realm=\"a\"\nBasic realm=\"b, c\"";
+    d.location = "https://auth/login";
+    d.set_cookie = "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\nb=2";
+    write_decision(&d);
+    EXPECT_BYTES("Status: 401 Unauthorized\r\n"
+                 "WWW-Authenticate: Bearer realm=\"a\"\r\n"
+                 "WWW-Authenticate: Basic realm=\"b, c\"\r\n"
+                 "Location: https://auth/login\r\n"
+                 "Set-Cookie: a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\r\n"
+                 "Set-Cookie: b=2\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Length: 17\r\n"
+                 "\r\n"
+                 "401 Unauthorized\n");
+    check_content_length();
+}
+
+static void test_sign_in_redirect(void)
+{
+    struct decision d;
+    memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_DENIED;
+    d.status = 302;
+    d.mw = &some_middleware;
+    d.location = "https://auth/start?rd=https%3A%2F%2Fapp%2F";
+    d.set_cookie = "csrf=1";
+    write_decision(&d);
+    EXPECT_BYTES("Status: 302 Found\r\n"
+                 "Location: https://auth/start?rd=https%3A%2F%2Fapp%2F\r\n"
+                 "Set-Cookie: csrf=1\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Length: 10\r\n"
+                 "\r\n"
+                 "302 Found\n");
+    /* nginx's subrequest: the status alone, a redirect as 401 for error_page to catch. */
+    d.status_only = true;
+    write_decision(&d);
+    EXPECT_BYTES("Status: 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+    d.status = 403;
+    write_decision(&d);
+    EXPECT_BYTES("Status: 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+}
+
+static void test_allow_cookies_as_numbered_variables(void)
+{
+    struct decision d;
+    memset(&d, 0, sizeof(d));
+    d.outcome = OUTCOME_ALLOWED;
+    d.status = 200;
+    d.mw = &some_middleware;
+    d.query = "";
+    char many[1024] = "";
+    for (int i = 0; i < CONFIG_MAX_AUTH_COOKIES + 2; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sc%d=1", i ? "\n" : "", i);
+    d.set_cookie = many;
+    write_decision(&d);
+    CU_ASSERT_TRUE(out_contains("Variable-AUTHZ_SET_COOKIE_1: c0=1\r\n"
+                                "Variable-AUTHZ_SET_COOKIE_2: c1=1\r\n"));
+    CU_ASSERT_TRUE(out_contains("Variable-AUTHZ_SET_COOKIE_8: c7=1\r\nVariable-AUTHZ_QUERY"));
+    CU_ASSERT_FALSE(out_contains("c8=1"));
+    CU_ASSERT_FALSE(out_contains("Set-Cookie:"));
+}
+
 static const struct unit_case allow_cases[] = {
     UNIT_CASE(test_allow_exact),
     UNIT_CASE(test_allow_empty_query),
     UNIT_CASE(test_allow_unprotected),
     UNIT_CASE(test_allow_has_no_body),
     UNIT_CASE(test_allow_many_vars_in_order),
+    UNIT_CASE(test_allow_cookies_as_numbered_variables),
     UNIT_END,
 };
 
@@ -365,6 +436,8 @@ static const struct unit_case deny_cases[] = {
     UNIT_CASE(test_deny_403_fallback),
     UNIT_CASE(test_errors_reveal_nothing),
     UNIT_CASE(test_status_line_first),
+    UNIT_CASE(test_deny_every_value_on_its_own_line),
+    UNIT_CASE(test_sign_in_redirect),
     UNIT_END,
 };
 
