@@ -5,10 +5,12 @@
  * Input: the response head; every line ends at '\n' (kept, as libcurl keeps it). Lines are fed
  * until the parser refuses the response, as libcurl stops the transfer then. Checked after
  * every line: each captured value is NUL-terminated, at most HTTP_MAX_VALUE bytes and free of
- * control characters, and only wanted headers have one. When the response was not refused,
- * the captured values are compared with an independent reading of the lines: the first
- * occurrence (case-insensitive name) since the last status line and before the blank line,
- * trimmed of spaces and tabs, kept if safe.
+ * control characters (but the '\n' between the values of a header kept whole), and only
+ * wanted headers have one. When the response was not refused, the captured values are compared
+ * with an independent reading of the lines: the first occurrence (case-insensitive name) since
+ * the last status line and before the blank line, trimmed of spaces and tabs, kept if safe; for
+ * the headers kept whole (AUTH_WANTED_JOINED) every safe, non-empty value that still fits,
+ * '\n'-joined.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,8 +80,21 @@ struct expect {
     bool seen[CONFIG_MAX_WANTED];
     const char *val[CONFIG_MAX_WANTED]; /* into the input copy; NULL: none or dropped */
     size_t len[CONFIG_MAX_WANTED];
+    char joined[WANTED_FIXED][AUTH_MAX_JOINED]; /* of the AUTH_WANTED_JOINED ones */
     bool in_body;
 };
+
+static void expect_joined(struct expect *e, size_t i, const char *v, size_t vlen, bool safe)
+{
+    size_t at = e->len[i], sep = at > 0;
+    if (!safe || vlen == 0 || at + sep + vlen + 1 > AUTH_MAX_JOINED)
+        return;
+    if (sep)
+        e->joined[i][at] = '\n';
+    memcpy(e->joined[i] + at + sep, v, vlen);
+    e->len[i] = at + sep + vlen;
+    e->val[i] = e->joined[i];
+}
 
 static void expect_line(struct expect *e, const char *line, size_t len)
 {
@@ -112,12 +127,16 @@ static void expect_line(struct expect *e, const char *line, size_t len)
     for (size_t i = 0; i < rule->nwanted; i++) {
         if (e->seen[i] || !name_eq(line, nlen, rule->wanted[i]))
             continue;
-        e->seen[i] = true;
         size_t vlen = (size_t)(end - v);
         bool safe = vlen <= HTTP_MAX_VALUE;
         for (size_t k = 0; safe && k < vlen; k++)
             if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f)
                 safe = false;
+        if (AUTH_WANTED_JOINED(i)) {
+            expect_joined(e, i, v, vlen, safe);
+            continue;
+        }
+        e->seen[i] = true;
         e->val[i] = safe ? v : NULL;
         e->len[i] = vlen;
     }
@@ -132,10 +151,18 @@ static void check_values(const struct auth_result *res)
         FUZZ_CHECK(i < rule->nwanted, "value for unwanted index %zu", i);
         size_t len = strnlen(v, HTTP_MAX_VALUE + 1);
         FUZZ_CHECK(len <= HTTP_MAX_VALUE, "value %zu longer than %d", i, HTTP_MAX_VALUE);
-        FUZZ_CHECK(http_value_is_safe(v, len), "value %zu holds a control character", i);
-        FUZZ_CHECK(len == 0 ||
-                       (v[0] != ' ' && v[0] != '\t' && v[len - 1] != ' ' && v[len - 1] != '\t'),
-                   "value %zu is not trimmed", i);
+        /* Each value of a header kept whole is one line of it. */
+        for (const char *p = v, *stop = v + len; p <= stop;) {
+            const char *nl = AUTH_WANTED_JOINED(i) ? memchr(p, '\n', (size_t)(stop - p)) : NULL;
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(stop - p);
+            FUZZ_CHECK(http_value_is_safe(p, n), "value %zu holds a control character", i);
+            FUZZ_CHECK(n > 0 || (!AUTH_WANTED_JOINED(i) && len == 0), "value %zu has an empty part",
+                       i);
+            FUZZ_CHECK(n == 0 ||
+                           (p[0] != ' ' && p[0] != '\t' && p[n - 1] != ' ' && p[n - 1] != '\t'),
+                       "value %zu is not trimmed", i);
+            p += n + 1;
+        }
     }
 }
 
