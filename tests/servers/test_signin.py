@@ -48,6 +48,7 @@ def test_browser_is_sent_to_sign_in_with_the_way_back(deployment, services):
     m = new_marker()
     target = "%s/a%%20b/%%E2%%9C%%93?m=%s&x=%%26&y=/?#" % (SSO, m)
     r = deployment.get(target.rstrip("#"), BROWSER + [("X-Forwarded-Host", "evil.example"),
+                                                      ("X-Forwarded-Uri", "/evil"),
                                                       ("X-Forwarded-Proto", "gopher")])
     assert r.status == 302, r
     start = services.auth.base + "/oauth2/start?mode=signin&rd="
@@ -56,6 +57,15 @@ def test_browser_is_sent_to_sign_in_with_the_way_back(deployment, services):
     back = urllib.parse.unquote(loc[len(start):])
     assert back == "http://127.0.0.1:%d%s" % (deployment.port, target.rstrip("#")), back
     assert r.echo is None
+
+
+def test_forged_host_gets_no_redirect(deployment):
+    if not deployment.redirects:
+        pytest.skip("%s turns every denial into 401" % deployment.name)
+    r = deployment.get("%s/x?m=%s" % (SSO, new_marker()), BROWSER,
+                       host="evil.example:%d" % deployment.port)
+    assert r.status == 401, r
+    assert values(r, "Location") == []
 
 
 def test_service_redirect_is_relayed_not_followed(deployment):
