@@ -951,13 +951,22 @@ static int parse_shared_cache(struct loader *ld, const config_setting_t *s, void
 static int check_shared(struct loader *ld, const config_setting_t *root, const struct config *cfg)
 {
     for (size_t i = 0; i < cfg->nmiddlewares; i++) {
-        if (cfg->middlewares[i].rule.cache.shared && !cfg->shared_cache.enabled) {
-            const config_setting_t *list = config_setting_get_member(root, "middlewares");
-            const config_setting_t *m = config_setting_get_elem(list, (unsigned)i);
-            const config_setting_t *rule = config_setting_get_member(m, "rule");
-            return settings_fail_in(ld, config_setting_get_member(rule, "cache"), "shared",
+        if (!cfg->middlewares[i].rule.cache.shared)
+            continue;
+        const config_setting_t *list = config_setting_get_member(root, "middlewares");
+        const config_setting_t *m = config_setting_get_elem(list, (unsigned)i);
+        const config_setting_t *cache =
+            config_setting_get_member(config_setting_get_member(m, "rule"), "cache");
+        if (!cfg->shared_cache.enabled)
+            return settings_fail_in(ld, cache, "shared",
                                     "needs a top-level sharedCache = { ... } to share through");
-        }
+        /* A local decision costs less than a Redis round trip, and a basicAuth key is
+         * keyed per process: sharing would only add a network call. */
+        if (cfg->middlewares[i].kind != MIDDLEWARE_FORWARD)
+            return settings_fail_in(ld, cache, "shared",
+                                    "is for forward-auth middlewares only (a %s middleware "
+                                    "decides locally, faster than Redis answers)",
+                                    cfg->middlewares[i].type);
     }
     return 0;
 }
