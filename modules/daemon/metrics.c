@@ -182,11 +182,23 @@ size_t metrics_render(char *buf, size_t cap)
         "authorizer_shared_cache_skipped_total %llu\n"
         "# HELP authorizer_shared_cache_breaker_opens_total Times the Redis breaker opened.\n"
         "# TYPE authorizer_shared_cache_breaker_opens_total counter\n"
-        "authorizer_shared_cache_breaker_opens_total %llu\n",
+        "authorizer_shared_cache_breaker_opens_total %llu\n"
+        "# HELP authorizer_shared_cache_breaker_open Whether the Redis breaker skips Redis now "
+        "(1 open, 0.5 probing, 0 closed).\n"
+        "# TYPE authorizer_shared_cache_breaker_open gauge\n"
+        "authorizer_shared_cache_breaker_open %s\n"
+        "# HELP authorizer_shared_cache_call_seconds Time of Redis calls (connecting included).\n"
+        "# TYPE authorizer_shared_cache_call_seconds summary\n"
+        "authorizer_shared_cache_call_seconds_sum %.6f\n"
+        "authorizer_shared_cache_call_seconds_count %llu\n",
         (unsigned long long)ss.hits, (unsigned long long)ss.misses, (unsigned long long)ss.tampered,
         (unsigned long long)ss.expired, (unsigned long long)ss.stored,
         (unsigned long long)ss.errors, (unsigned long long)ss.skipped,
-        (unsigned long long)ss.breaker_opens);
+        (unsigned long long)ss.breaker_opens,
+        ss.breaker_state == 0   ? "0"
+        : ss.breaker_state == 1 ? "1"
+                                : "0.5",
+        ss.micros / 1e6, (unsigned long long)ss.calls);
     render_histogram(&o, "authorizer_decision_duration_seconds",
                      "Time to decide one request, auth call included.", &decision_seconds);
     render_histogram(&o, "authorizer_auth_request_duration_seconds",

@@ -6,8 +6,10 @@ is the one the auth service would give."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -85,23 +87,66 @@ def shared_config(auth_url, redis, tmp_path, ttl=30, negative_ttl=0, lock=False,
     return top + build_config(middlewares=[mw], **kw)
 
 
+def scrape(path):
+    """The metrics listener's values, over its unix socket."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10 * SLOW)
+        s.connect(path)
+        s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    values = {}
+    for line in raw.partition(b"\r\n\r\n")[2].decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
 def user_of(resp):
     return dict(resp.variables).get("X-Auth-UserId")
 
 
 def test_a_fleet_asks_once_per_identity(auth, authorizer, redis, tmp_path):
     text = shared_config(auth.url(mode="token"), redis, tmp_path)
-    a, b = authorizer(text), authorizer(text)
-    assert user_of(a.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
-    assert len(auth.requests()) == 1
-    for _ in range(3):  # the other instance: from Redis, then from its own cache
+    fleet = [authorizer(text) for _ in range(3)]
+    users = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    for round_ in range(3):
+        for i, user in enumerate(users):
+            a = fleet[(i + round_) % 3]  # each identity reaches every instance
+            r = a.request("/protected", {"Authorization": "Bearer good:" + user})
+            assert user_of(r) == user
+    assert len(auth.requests()) == len(users)  # once per identity for the whole fleet
+    # Each identity met each instance once: a miss at the first, Redis at the other two.
+    logs = "".join(a.log() for a in fleet)
+    assert (logs.count("cache=miss"), logs.count("cache=shared"), logs.count("cache=hit")) \
+        == (6, 12, 0)
+    # A fourth instance starts warm: every identity from Redis, none from the service.
+    fourth = authorizer(text)
+    for user in users:
+        assert user_of(fourth.request("/protected", {"Authorization": "Bearer good:" + user})) \
+            == user
+    assert len(auth.requests()) == len(users)
+    assert fourth.log().count("cache=shared") == len(users)
+
+
+def test_a_unix_socket_redis(auth, authorizer, tmp_path):
+    d = tmp_path / "redis-unix"
+    d.mkdir()
+    sock = str(d / "redis.sock")
+    child = procs.Child([REDIS, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
+                         "--save", "", "--requirepass", PASSWORD, "--dir", str(d)],
+                        str(d / "redis.log"), name="redis-server")
+    try:
+        procs.wait_until(lambda: os.path.exists(sock), 10 * SLOW, "redis' socket", child)
+        text = shared_config(auth.url(mode="token"), None, tmp_path, address=sock)
+        a, b = authorizer(text), authorizer(text)
+        assert user_of(a.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
         assert user_of(b.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
-    assert len(auth.requests()) == 1
-    assert b.log().count("cache=shared") == 1 and b.log().count("cache=hit") == 2
-    # Another identity is another entry: asked once, by whichever instance sees it first.
-    assert user_of(b.request("/protected", {"Authorization": "Bearer good:bob"})) == "bob"
-    assert user_of(a.request("/protected", {"Authorization": "Bearer good:bob"})) == "bob"
-    assert len(auth.requests()) == 2
+        assert len(auth.requests()) == 1 and "cache=shared" in b.log()
+    finally:
+        child.stop(signal.SIGKILL)
 
 
 def test_denials_are_shared_with_their_challenge(auth, authorizer, redis, tmp_path):
@@ -157,13 +202,38 @@ def test_an_entry_changed_in_redis_is_a_miss_never_an_answer(auth, authorizer, r
     assert user_of(b.request("/protected", {"Authorization": "Bearer good:mallory"})) == "mallory"
     assert len(auth.requests()) == 4  # both were misses: the service was asked again
     assert b.log().count("does not open") == 2
-    # Garbage in place of a value: a miss too, and the service's answer replaces it.
+    # Truncated, or garbage in place of a value: misses too, and the service answers.
     c = authorizer(text)
-    redis.cli("SET", keys[0], "garbage")
-    for k in keys:
-        redis.cli("SET", k, "x" * 200)
+    for k in keys:  # server-side: the values are binary
+        redis.cli("EVAL", "local v = redis.call('get', KEYS[1]) "
+                  "return redis.call('set', KEYS[1], string.sub(v, 1, #v - 17))", "1", k)
     assert user_of(c.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
     assert len(auth.requests()) == 5
+    for k in keys:
+        redis.cli("SET", k, "x" * 200)
+    d = authorizer(text)
+    assert user_of(d.request("/protected", {"Authorization": "Bearer good:mallory"})) == "mallory"
+    assert len(auth.requests()) == 6
+    assert c.log().count("does not open") == 1 and d.log().count("does not open") == 1
+
+
+def test_a_value_sealed_under_another_secret_does_not_open(auth, authorizer, redis, tmp_path):
+    # An instance with another secret writes an allow for "mallory"; copied under the key the
+    # fleet uses for alice's token, it must not make alice mallory.
+    fleet_text = shared_config(auth.url(mode="token"), redis, tmp_path)
+    a = authorizer(fleet_text)
+    a.request("/protected", {"Authorization": "Bearer good:alice"})
+    (alice_key,) = redis.keys()
+    other = tmp_path / "attacker"
+    other.mkdir()
+    m = authorizer(shared_config(auth.url(mode="token"), redis, other, secret="ee" * 32))
+    m.request("/protected", {"Authorization": "Bearer good:mallory"})
+    (forged_key,) = [k for k in redis.keys() if k != alice_key]
+    subprocess.run([CLI, "-p", str(redis.port), "--no-auth-warning", "-a", PASSWORD, "COPY",
+                    forged_key, alice_key, "REPLACE"], check=True, capture_output=True)
+    b = authorizer(fleet_text)
+    assert user_of(b.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
+    assert "does not open" in b.log() and "cache=shared" not in b.log()
 
 
 def test_another_secret_or_policy_does_not_read_the_entries(auth, authorizer, redis, tmp_path):
@@ -213,12 +283,18 @@ def test_redis_down_stopped_or_restarted_never_changes_an_answer(auth, authorize
     check_all()
     redis.child.send_signal(signal.SIGSTOP)  # a Redis that accepts and never answers
     try:
-        b = authorizer(text)  # a new instance: its cache is cold, Redis is its only hope
-        for _ in range(8):
-            assert user_of(b.request("/protected", {"Authorization": "Bearer good:carol"})) \
-                == "carol"
+        metrics = str(tmp_path / "metrics.sock")
+        b = authorizer("metrics_listen = \"%s\";\n" % metrics + text)  # cold: Redis or service
+        for i in range(8):
+            r = b.request("/protected", {"Authorization": "Bearer good:carol%d" % i})
+            assert user_of(r) == "carol%d" % i
             r = b.request("/protected", {"Authorization": "Bearer nope"})
             assert r.status_line == "Status: 401 Unauthorized"
+        m = scrape(metrics)
+        assert m["authorizer_shared_cache_breaker_opens_total"] >= 1
+        assert m["authorizer_shared_cache_breaker_open"] > 0
+        assert m["authorizer_shared_cache_skipped_total"] >= 1
+        assert m['authorizer_shared_cache_lookups_total{result="hit"}'] == 0
     finally:
         redis.child.send_signal(signal.SIGCONT)
     redis.stop()  # down: refused
@@ -277,3 +353,50 @@ def test_bad_shared_settings_name_the_file_and_setting(authorizer, tmp_path, red
     assert rc != 0 and "cache.shared" in msg and "sharedCache" in msg
     rc, msg = check(good.replace("address = \"127.0.0.1", "address = \"no-such-host.invalid", 1))
     assert rc != 0 and "sharedCache" in msg
+
+
+def test_redis_killed_and_restarted_under_load(auth, authorizer, redis, tmp_path):
+    """16 clients on two instances while Redis dies and comes back: every answer is the
+    service's own, never an error, never another identity's."""
+    text = shared_config(auth.url(mode="token"), redis, tmp_path, ttl=1, negative_ttl=1,
+                         timeout=50, workers=8)
+    fleet = [authorizer(text), authorizer(text)]
+    stop = threading.Event()
+    wrong = []
+    counts = [0]
+
+    def client(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            a = fleet[i % 2]
+            user = "u%d-%d" % (n, i % 5)
+            try:
+                if i % 3 == 0:
+                    r = a.request("/protected", {"Authorization": "Bearer nope"})
+                    ok = r.status_line == "Status: 401 Unauthorized" and user_of(r) is None
+                else:
+                    r = a.request("/protected", {"Authorization": "Bearer good:" + user})
+                    ok = r.status_line == "Status: 200 OK" and user_of(r) == user
+            except Exception as e:  # a failed request is a wrong answer too
+                ok, r = False, e
+            counts[0] += 1
+            if not ok:
+                wrong.append((user, r))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(2 * SLOW)
+        redis.stop()
+        time.sleep(2 * SLOW)
+        redis.start()
+        time.sleep(3 * SLOW)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert counts[0] > 100
+    assert wrong == []
+    assert redis.keys()  # sharing resumed after the restart
