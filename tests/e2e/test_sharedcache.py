@@ -400,3 +400,22 @@ def test_redis_killed_and_restarted_under_load(auth, authorizer, redis, tmp_path
     assert counts[0] > 100
     assert wrong == []
     assert redis.keys()  # sharing resumed after the restart
+
+
+def test_a_reload_reads_the_secret_again(auth, authorizer, redis, tmp_path):
+    a = authorizer(shared_config(auth.url(mode="token"), redis, tmp_path))
+    a.request("/protected", {"Authorization": "Bearer good:alice"})
+    (tmp_path / "cache.key").write_text("12" * 32 + "\n")
+    a.proc.send_signal(signal.SIGHUP)
+    procs.wait_until(lambda: "now serving" in a.log(), 10 * SLOW, "the reload")
+    # Empty caches after a reload, and the entry in Redis is under the old secret: asked again.
+    assert user_of(a.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
+    assert len(auth.requests()) == 2 and len(redis.keys()) == 2
+    # A secret file gone bad: the reload is refused and the running secret stays.
+    (tmp_path / "cache.key").write_text("too short\n")
+    a.proc.send_signal(signal.SIGHUP)
+    procs.wait_until(lambda: "still serving with the previous" in a.log(), 10 * SLOW,
+                     "the refused reload")
+    assert "secretFile" in a.log()
+    assert user_of(a.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
+    assert len(auth.requests()) == 2
