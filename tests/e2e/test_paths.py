@@ -58,6 +58,15 @@ PROTECTED = [
     "/files/a.pdf/x",
     "/files/a%2epdf",
     "/files//a.pdf",
+    # Node's URL parser skips any run of slashes and backslashes before a host: the path
+    # after "evil" is /api/x to it, also when the run is encoded and decoded first.
+    "///evil/api/x",
+    "//\\evil/api/x",
+    "/\\/evil/api/x",
+    "////evil/api/x",
+    "/%2F/evil/api/x",
+    "/%5C%5Cevil/api/x",
+    "/%252F%252Fevil/api/x",
 ]
 
 UNPROTECTED = [

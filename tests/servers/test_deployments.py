@@ -409,6 +409,12 @@ TRICKS = [
     "/app/",
     "/app?x=1",
     "http://127.0.0.1/app/x",
+    "///evil/app/x",
+    "//\\evil/app/x",
+    "/\\/evil/app/x",
+    "////evil/app/x",
+    "/%2F/evil/app/x",
+    "/%5C%5Cevil/app/x",
 ]
 
 

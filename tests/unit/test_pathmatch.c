@@ -311,6 +311,27 @@ static void test_scheme_relative_targets(void)
     EXPECT("/protected", "//protected/x", PROTECTED);
 }
 
+/* Node's URL parser skips every slash and backslash before the host, not just two: any run
+ * of two or more separators starts an authority, also once decoded (an application that
+ * decodes before it parses). */
+static void test_scheme_relative_runs_of_separators(void)
+{
+    const char *targets[] = {
+        "///evil/api/x",        "//\\evil/api/x",  "/\\/evil/api/x",        "////evil/api/x",
+        "/\\\\\\evil/api/x",    "/%2F/evil/api/x", "/%2f%2fevil/api/x",     "/%5C%5Cevil/api/x",
+        "/%5c/%5cevil/api/x",   "//%5Cevil/api/x", "/%252F%252Fevil/api/x", "/%2F/evil/API%2Fx",
+        "/%2F/evil/..%2Fapi/x", "/%2F%2F"};
+    for (size_t i = 0; i < UNIT_N(targets); i++)
+        EXPECT("/api", targets[i], strcmp(targets[i], "/%2F%2F") == 0 ? UNPROTECTED : PROTECTED);
+    EXPECT("/", "/%2F%2F", PROTECTED);
+    /* Separators that do not start the path are no authority. */
+    EXPECT("/api", "/x%2F%2Fevil/api/x", UNPROTECTED);
+    EXPECT("/api", "/x//evil/api/x", UNPROTECTED);
+    EXPECT("/api", "///evil/public/x", UNPROTECTED);
+    /* Many readings at once still fit. */
+    EXPECT("/api", "/%5C%2F%252F\\evil;x/%252e%252e/a%2F..%2Fapi;z/q.json", PROTECTED);
+}
+
 /* What application frameworks make of a path, with the options a configuration gives. */
 static void test_application_readings(void)
 {
@@ -662,6 +683,7 @@ static const struct unit_case match_cases[] = {
     UNIT_CASE(test_double_star),
     UNIT_CASE(test_double_star_compile),
     UNIT_CASE(test_scheme_relative_targets),
+    UNIT_CASE(test_scheme_relative_runs_of_separators),
     UNIT_CASE(test_application_readings),
     UNIT_CASE(test_unicode_readings),
     UNIT_CASE(test_covers),
