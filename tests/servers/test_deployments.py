@@ -227,6 +227,25 @@ def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, ho
         assert r.echo is None
 
 
+def test_absolute_form_target_is_shown_as_path_and_query(deployment, auth):
+    """Apache hands an absolute-form target ("GET http://host/x?y") over as the whole URL in
+    REQUEST_URI: the auth service is still told the path and query in X-Original-URI and
+    X-Forwarded-Uri (oauth2-proxy and Authelia read them as such), the URL only in
+    X-Original-URL."""
+    m = new_marker()
+    host = "127.0.0.1:%d" % deployment.port
+    path_and_query = "%s/x?m=%s" % (PROTECTED, m)
+    r = deployment.get("http://" + host + path_and_query, [GOOD])
+    assert r.status == 200, r
+    [call] = auth.calls(m)
+    shown = {n: v for n, v in call["headers"] if n.startswith("X-Original") or
+             n == "X-Forwarded-Uri"}
+    assert shown["X-Original-URI"] == path_and_query, shown
+    assert shown["X-Forwarded-Uri"] == path_and_query, shown
+    assert shown["X-Original-URL"] in ("http://" + host + path_and_query,
+                                       "http://127.0.0.1" + path_and_query), shown
+
+
 # ---- a middleware that verifies tokens itself ----
 
 
