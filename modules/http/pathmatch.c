@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unicase.h>
 #include <uninorm.h>
+#include <unistr.h>
 
 #include "base/httpsyntax.h"
 
@@ -54,12 +55,44 @@ static bool has_high_bytes(const char *s, size_t len)
     return false;
 }
 
-/* NFKC and full case folding of s into out (capacity *outlen, updated); false if it does
- * not fit or libunistring fails. ASCII is only lowercased. */
+/*
+ * Writes the valid UTF-8 s into out with every non-ASCII letter whose case mapping is an ASCII
+ * letter replaced by that letter ("ı" and "İ" are 'i', "ſ" is 's', the Kelvin sign 'k'), as
+ * Java's equalsIgnoreCase compares (an upstream may match "/APİ" to "/api" with it, while
+ * Unicode case folding keeps the dotted and the dotless i apart) and as query.c reads
+ * parameter names. The result is never longer than s; returns its length.
+ */
+static size_t ascii_case_letters(const char *s, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        ucs4_t c;
+        int n = u8_mbtouc(&c, (const uint8_t *)s + i, len - i);
+        ucs4_t upper_lower = c >= 0x80 ? uc_tolower(uc_toupper(c)) : c;
+        ucs4_t lower = c >= 0x80 ? uc_tolower(c) : c;
+        if (c >= 0x80 && (upper_lower < 0x80 || lower < 0x80)) {
+            out[o++] = (char)(upper_lower < 0x80 ? upper_lower : lower);
+        } else {
+            memcpy(out + o, s + i, (size_t)n);
+            o += (size_t)n;
+        }
+        i += (size_t)n;
+    }
+    return o;
+}
+
+/* NFKC and full case folding of s into out (capacity *outlen, updated), after the ASCII case
+ * letters (see ascii_case_letters); false if it does not fit or libunistring fails. ASCII is
+ * only lowercased. */
 static bool fold(const char *s, size_t len, char *out, size_t *outlen)
 {
+    char mapped[PATH_MAX_RAW + 2];
+    if (len > sizeof(mapped))
+        return false;
+    len = ascii_case_letters(s, len, mapped);
     size_t cap = *outlen;
-    uint8_t *r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFKC, (uint8_t *)out, outlen);
+    uint8_t *r =
+        u8_casefold((const uint8_t *)mapped, len, NULL, UNINORM_NFKC, (uint8_t *)out, outlen);
     if (!r)
         return false;
     if (r != (uint8_t *)out) { /* it did not fit in out: libunistring allocated */

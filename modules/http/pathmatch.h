@@ -25,13 +25,13 @@
  *              applications that decode before they parse the URL.
  * and, from each base reading, what an application framework makes of it:
  *   app      - NFKC and Unicode case folding (fullwidth letters, compatibility forms, "ſ" for
- *              "s"); each segment trimmed of surrounding whitespace, trailing dots and a
- *              Windows stream name ("a.pdf.", "a::$DATA" are "a.pdf", "a" to Windows and
- *              Spring); and the part after a front controller ("/index.php/admin" is "/admin"
- *              to PHP applications; see path_options);
- *   suffix   - "app" without a format suffix on its last segment ("/admin.json" is "/admin"
- *              to Rails and to Spring's suffix matching), when path_options asks for it.
- * A view that still holds an encoded slash or a backslash inside a segment is also matched as
+ *              "s"), a letter whose case mapping is ASCII read as that letter first, as Java's
+ *              equalsIgnoreCase compares ("İ" and "ı" are 'i'); each segment trimmed of surrounding
+ * whitespace, trailing dots and a Windows stream name ("a.pdf.", "a::$DATA" are "a.pdf", "a" to
+ * Windows and Spring); and the part after a front controller ("/index.php/admin" is "/admin" to PHP
+ * applications; see path_options); suffix   - "app" without a format suffix on its last segment
+ * ("/admin.json" is "/admin" to Rails and to Spring's suffix matching), when path_options asks for
+ * it. A view that still holds an encoded slash or a backslash inside a segment is also matched as
  * if those split it (an application that splits after its server resolved the path).
  * All views are lowercased. Refused (the caller answers 400): bad escapes, NUL or other control
  * characters, a space, '#', an encoded '?' (a server that decodes before splitting would read

@@ -67,6 +67,9 @@ PROTECTED = [
     "/%2F/evil/api/x",
     "/%5C%5Cevil/api/x",
     "/%252F%252Fevil/api/x",
+    # Java's equalsIgnoreCase reads the dotted and the dotless i as 'i'.
+    "/AP%C4%B0/x",
+    "/ap%C4%B1/v1",
 ]
 
 UNPROTECTED = [

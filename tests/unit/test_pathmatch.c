@@ -397,6 +397,18 @@ static void test_unicode_readings(void)
     EXPECT("/caf\xc3\xa9", "/cafe%CC%81", PROTECTED);
     EXPECT("/CAF\xc3\x89/x", "/caf%C3%A9/x", PROTECTED);
     EXPECT("/caf\xc3\xa9", "/cafe", UNPROTECTED);
+    /* Letters whose case mapping is ASCII, as Java's equalsIgnoreCase reads them (Unicode
+     * folding keeps "ı" and "İ" apart from 'i'): also in patterns. */
+    EXPECT("/api", "/AP%C4%B0/x", PROTECTED); /* U+0130 */
+    EXPECT("/api", "/ap%C4%B1/x", PROTECTED); /* U+0131 */
+    EXPECT("/api", "/%C4%B0%C4%B1%C4%B0", UNPROTECTED);
+    EXPECT("/kiosk", "/%E2%84%AAIOSK", PROTECTED);    /* U+212A */
+    EXPECT("/sso", "/%C5%BF%C5%BFo", PROTECTED);      /* U+017F */
+    EXPECT("/\xc3\xa5/x", "/%E2%84%AB/x", PROTECTED); /* U+212B, the angstrom sign */
+    EXPECT("/\xc3\xa5/x", "/%C3%85/X", PROTECTED);
+    EXPECT("/AP\xc4\xb0", "/api", PROTECTED);
+    EXPECT("/ap\xc4\xb1", "/API/x", PROTECTED);
+    EXPECT("/ap\xc4\xb1", "/ap%C4%B0", PROTECTED);
     const char *refused[] = {"/%C0%AE%C0%AE/protected",
                              "/%C0%AF",
                              "/%E0%80%AE",
