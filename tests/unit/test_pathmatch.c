@@ -409,6 +409,15 @@ static void test_unicode_readings(void)
     EXPECT("/AP\xc4\xb0", "/api", PROTECTED);
     EXPECT("/ap\xc4\xb1", "/API/x", PROTECTED);
     EXPECT("/ap\xc4\xb1", "/ap%C4%B0", PROTECTED);
+    /* Lookalike slashes (U+2215, U+2044) and invisible characters (ZWSP, BOM, the soft
+     * hyphen) are ordinary characters: no separators, not dropped. NBSP is a space after
+     * NFKC, and surrounding blanks are trimmed. */
+    EXPECT("/api", "/public%E2%88%95..%E2%88%95api/x", UNPROTECTED);
+    EXPECT("/api", "/public%E2%81%84..%E2%81%84api/x", UNPROTECTED);
+    EXPECT("/api", "/api%E2%80%8B/x", UNPROTECTED);
+    EXPECT("/api", "/api%EF%BB%BF/x", UNPROTECTED);
+    EXPECT("/api", "/a%C2%ADpi/x", UNPROTECTED);
+    EXPECT("/api", "/api%C2%A0/x", PROTECTED);
     const char *refused[] = {"/%C0%AE%C0%AE/protected",
                              "/%C0%AF",
                              "/%E0%80%AE",
