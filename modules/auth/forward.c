@@ -355,18 +355,20 @@ static enum auth_status build_headers(struct forward_client *b, const struct rul
             return AUTH_BAD_REQUEST;
         }
     }
-    /* A request target that is already absolute is its own URL. */
+    /* A request target that is already absolute is its own URL. The URI headers carry path
+     * and query only (req->path runs on to the end of the target): Apache's REQUEST_URI is
+     * the whole URL for "GET http://host/x?y", and services parse these as a path. */
     const char *const url[] = {req->scheme, "://", req->host, req->request_uri, NULL};
     bool absolute = req->request_uri[0] != '/';
     /* Without forwardHostHeaders the service is not told which host was asked for. */
     bool host = r->forward_host;
-    if (!add_header(b, "X-Original-URI", req->request_uri) ||
+    if (!add_header(b, "X-Original-URI", req->path) ||
         !add_header(b, "X-Original-Method", req->method) ||
         (host && !add_header_parts(b, "X-Original-URL", absolute ? url + 3 : url)) ||
         !add_header(b, "X-Forwarded-Method", req->method) ||
         !add_header(b, "X-Forwarded-Proto", req->scheme) ||
         (host && !add_header(b, "X-Forwarded-Host", req->host)) ||
-        !add_header(b, "X-Forwarded-Uri", req->request_uri) ||
+        !add_header(b, "X-Forwarded-Uri", req->path) ||
         (*req->remote_addr && !add_header(b, "X-Forwarded-For", req->remote_addr))) {
         *why = "request too large to forward";
         return AUTH_BAD_REQUEST;

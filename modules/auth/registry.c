@@ -10,6 +10,7 @@
 #include "auth/htpasswd.h"
 #include "auth/jwks.h"
 #include "auth/jwtauth.h"
+#include "auth/sharedlevel.h"
 
 /* What a policy owns besides its configuration: per middleware, the authenticators built. */
 struct guard {
@@ -21,6 +22,7 @@ struct owned_policy {
     struct policy pub; /* first: a struct policy * is this one's */
     struct guard *guards;
     const struct authenticator **table; /* pub.guards */
+    struct sharedcache *shared;         /* the fleet's cache level, or NULL */
 };
 
 static struct authenticator *make_forward(const struct middleware *m, int workers, char *err,
@@ -59,17 +61,23 @@ static const struct {
     {MIDDLEWARE_BASIC, basic_authenticator_new, basic_authenticator_free, basic_check},
 };
 
-static bool build_guard(const struct middleware *m, int workers, struct guard *g, char *err,
-                        size_t errlen)
+static bool build_guard(const struct middleware *m, int workers, struct sharedcache *shared,
+                        bool lock, struct guard *g, char *err, size_t errlen)
 {
+    struct shared_level level = {.middleware = m->name, .cache = shared, .lock = lock};
+    bool with_shared = shared && m->rule.cache.shared;
+    if (with_shared && !sharedlevel_fingerprint(m, level.fingerprint)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
     for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
         if (kinds[i].kind != m->kind)
             continue;
         g->decider = kinds[i].make(m, workers, err, errlen);
         if (!g->decider)
             return false;
-        if (m->rule.cache.enabled &&
-            !(g->cached = cached_authenticator_new(&m->rule, g->decider))) {
+        if (m->rule.cache.enabled && !(g->cached = cached_authenticator_new(
+                                           &m->rule, g->decider, with_shared ? &level : NULL))) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
@@ -93,6 +101,8 @@ void auth_global_cleanup(void)
 
 const char *policy_check(const struct config *cfg, char *err, size_t errlen)
 {
+    if (sharedlevel_check(cfg, err, errlen))
+        return err;
     for (size_t m = 0; m < cfg->nmiddlewares; m++)
         for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
             if (kinds[i].kind == cfg->middlewares[m].kind && kinds[i].check &&
@@ -128,10 +138,15 @@ const char *policy_new(struct config *cfg, struct policy **out, char *err, size_
         return err;
     }
     p->pub.guards = p->table;
+    if (cfg->shared_cache.enabled && !(p->shared = sharedlevel_new(cfg, err, errlen))) {
+        policy_free(&p->pub);
+        return err;
+    }
     for (size_t i = 0; i < n; i++) {
         struct guard *g = &p->guards[i];
         char why[768];
-        if (!build_guard(&cfg->middlewares[i], cfg->workers, g, why, sizeof(why))) {
+        if (!build_guard(&cfg->middlewares[i], cfg->workers, p->shared, cfg->shared_cache.lock, g,
+                         why, sizeof(why))) {
             snprintf(err, errlen, "middleware '%s': %s", cfg->middlewares[i].name, why);
             policy_free(&p->pub);
             return err;
@@ -152,6 +167,7 @@ void policy_free(struct policy *pub)
         free_guard(&cfg->middlewares[i], &p->guards[i]);
     free(p->guards);
     free(p->table);
+    sharedcache_free(p->shared);
     config_free(cfg);
     free(p);
 }

@@ -54,7 +54,10 @@ struct call {
 
 static _Atomic uint64_t next_generation = 1;
 static _Atomic uint64_t stat_hits, stat_misses, stat_tampered, stat_expired, stat_stored,
-    stat_locked, stat_lock_busy, stat_errors, stat_skipped, stat_breaker_opens;
+    stat_locked, stat_lock_busy, stat_errors, stat_skipped, stat_breaker_opens, stat_calls,
+    stat_micros;
+/* The state of the breaker last used, for a process-wide gauge (metrics know no policy). */
+static _Atomic int stat_breaker_state;
 
 static int64_t wall_ms(void)
 {
@@ -219,6 +222,7 @@ static bool call_begin(struct sharedcache *sc, struct call *c)
     c->pass = breaker_enter(&sc->breaker, c->start_us / 1000);
     if (c->pass == BREAKER_REFUSE) {
         atomic_fetch_add(&stat_skipped, 1);
+        atomic_store(&stat_breaker_state, (int)breaker_state(&sc->breaker));
         return false;
     }
     c->deadline_us = c->start_us + sc->timeout_ms * 1000;
@@ -238,6 +242,9 @@ static enum sharedcache_status call_end(struct sharedcache_conn *w, struct share
         res->error = w->redis.error;
     }
     res->micros = (long)(now - c->start_us);
+    atomic_store(&stat_breaker_state, (int)breaker_state(&sc->breaker));
+    atomic_fetch_add(&stat_calls, 1);
+    atomic_fetch_add(&stat_micros, (uint64_t)res->micros);
     return st;
 }
 
@@ -445,6 +452,8 @@ void sharedcache_stats(const struct sharedcache *sc, struct sharedcache_stats *o
     out->skipped = atomic_load(&stat_skipped);
     redisconn_counts(&out->round_trips, &out->connects);
     out->breaker_opens = atomic_load(&stat_breaker_opens);
-    out->breaker_state = sc ? (int)breaker_state(&sc->breaker) : 0;
+    out->calls = atomic_load(&stat_calls);
+    out->micros = atomic_load(&stat_micros);
+    out->breaker_state = sc ? (int)breaker_state(&sc->breaker) : atomic_load(&stat_breaker_state);
     out->breaker_failures = sc ? breaker_failures(&sc->breaker) : 0;
 }

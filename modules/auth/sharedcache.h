@@ -169,7 +169,8 @@ enum sharedcache_status sharedcache_unlock(struct sharedcache_conn *w, struct sh
                                            const struct sharedcache_lock *lock,
                                            struct sharedcache_result *res);
 
-/* Totals since the process started (all generations), and the breaker of sc (if not NULL). */
+/* Totals since the process started (all generations), and the breaker of sc (NULL: the one
+ * the last call used). */
 struct sharedcache_stats {
     uint64_t hits, misses, tampered, expired; /* outcomes of get */
     uint64_t stored;                          /* successful sets */
@@ -179,8 +180,9 @@ struct sharedcache_stats {
     uint64_t round_trips;                     /* commands sent to Redis, AUTH included */
     uint64_t connects;                        /* connections made (and authenticated) */
     uint64_t breaker_opens;                   /* times a breaker opened */
-    int breaker_state;                        /* enum breaker_state of sc: 0 closed */
-    unsigned breaker_failures;                /* faults in a row so far */
+    uint64_t calls, micros;                   /* calls that asked Redis, and their time */
+    int breaker_state;         /* enum breaker_state of sc (NULL: of the last call): 0 closed */
+    unsigned breaker_failures; /* faults in a row so far */
 };
 void sharedcache_stats(const struct sharedcache *sc, struct sharedcache_stats *out);
 

@@ -7,6 +7,7 @@
 #include "auth/cache.h"
 #include "auth/forward.h"
 #include "auth/jwtauth.h"
+#include "auth/sharedcache.h"
 
 struct auth_worker *auth_worker_new(char *err, size_t errlen)
 {
@@ -37,5 +38,7 @@ void auth_worker_free(struct auth_worker *w)
     forward_client_free(w->forward);
     cache_scratch_free(w->cache);
     free(w->jwt_values);
+    sharedcache_conn_free(w->shared);
+    free(w->shared_blob);
     free(w);
 }

@@ -20,6 +20,10 @@ struct auth_worker {
     char jwt_why[256];             /* why a token was refused, for the log */
     struct basic_credential basic; /* the credential being checked, wiped after */
     char basic_user[BASIC_MAX_USER + 1]; /* the user name an allow exports */
+    /* The shared cache level's connection and value space: made at the first shared lookup,
+     * as most configurations have none. */
+    struct sharedcache_conn *shared;
+    unsigned char *shared_blob; /* SHAREDCACHE_MAX_BLOB */
 };
 
 /* A worker's scratch space, or NULL with the reason in err. */

@@ -56,6 +56,15 @@ static const char *const forbidden_targets[] = {
 /* Auth-response headers kept with every value they come with (see WANTED_* in config.h). */
 static const char *const joined_sources[] = {"Set-Cookie"};
 
+/* The client's credentials: an identity written there would replace (the glue strips every
+ * client copy of a target) what the upstream authenticates the client by. */
+static const char *const credential_targets[] = {"Authorization", "Cookie"};
+
+/* Name prefixes no target may have: proxy headers (Proxy-Authorization, ...); the FastCGI
+ * authorizer's own Variable- headers; the authorizer's AUTHZ_ variables, also with '-', which
+ * nginx reads as '_' ($upstream_http_variable_authz_...). */
+static const char *const reserved_target_prefixes[] = {"Proxy-", "Variable-", "AUTHZ_", "AUTHZ-"};
+
 /* The middleware types there are. */
 static const char *const types[] = {"jwt", "jwtAuth", "basicAuth", "basic", "forwardAuth"};
 
@@ -180,8 +189,18 @@ static int check_target(struct loader *ld, const config_setting_t *e, const char
                              "'%s' is the web server's own header and cannot be set from the "
                              "auth response",
                              target);
-    if (strlen(target) >= 6 && http_name_eq(target, 6, "AUTHZ_", 6))
-        return settings_fail(ld, e, "'%s': names starting with AUTHZ_ are reserved", target);
+    if (in_list(target, credential_targets, N(credential_targets)))
+        return settings_fail(ld, e,
+                             "'%s' carries the client's credentials and cannot be set from the "
+                             "auth response",
+                             target);
+    for (size_t i = 0; i < N(reserved_target_prefixes); i++) {
+        const char *prefix = reserved_target_prefixes[i];
+        size_t n = strlen(prefix);
+        if (strlen(target) >= n && http_name_eq(target, n, prefix, n))
+            return settings_fail(ld, e, "'%s': names starting with %s are reserved", target,
+                                 prefix);
+    }
     return 0;
 }
 
@@ -805,8 +824,63 @@ static int finish_jwt_rule(struct loader *ld, const config_setting_t *s, struct 
     return r->jwt.where ? 0 : settings_fail(ld, s, "out of memory");
 }
 
+/* Whether two header names reach the authorizer as the same CGI parameter ("X-Id", "x_id"). */
+static bool same_cgi_name(const char *a, const char *b)
+{
+    char ca[300], cb[300];
+    return http_cgi_name(a, ca, sizeof(ca)) && http_cgi_name(b, cb, sizeof(cb)) &&
+           strcmp(ca, cb) == 0;
+}
+
+/* A required header that is also a header target is one the client could supply itself:
+ * the identity the upstream trusts would be what the request was let in for carrying. */
+static int check_required_not_targets(struct loader *ld, const config_setting_t *s,
+                                      const struct rule *r)
+{
+    const config_setting_t *list = config_setting_get_member(s, "requiredHeaders");
+    int n = list ? config_setting_length(list) : 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        const char *name = config_setting_get_string(e);
+        for (size_t k = 0; name && k < r->nheaders; k++)
+            if (same_cgi_name(name, r->headers[k].target))
+                return settings_fail(ld, e,
+                                     "'%s' is also a header target: the upstream would take "
+                                     "the client's own copy for the identity",
+                                     name);
+    }
+    return 0;
+}
+
+/* Warns when a cache key names no credential: one caller's allow would be served to every
+ * other caller whose key headers match. */
+static void warn_key_without_credential(struct loader *ld, const config_setting_t *s,
+                                        const struct rule *r)
+{
+    if (!r->cache.key)
+        return; /* the default key is everything the auth service saw */
+    for (size_t k = 0; k < r->cache.nkey; k++) {
+        const char *name = r->cache.key[k].name;
+        if (in_list(name, credential_targets, N(credential_targets)))
+            return;
+        for (size_t i = 0; i < r->nrequired; i++)
+            if (http_name_eq(name, strlen(name), r->required[i].name, strlen(r->required[i].name)))
+                return;
+    }
+    const config_setting_t *key =
+        config_setting_get_member(config_setting_get_member(s, "cache"), "key");
+    char path[256];
+    settings_path(key, path, sizeof(path));
+    log_warn("%s:%d: %s: names no credential (Authorization, Cookie or a requiredHeaders "
+             "entry): a cached allow is served to every caller with the same key headers",
+             config_setting_source_file(key) ? config_setting_source_file(key) : ld->file,
+             (int)config_setting_source_line(key), path);
+}
+
 static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule *r)
 {
+    if (check_required_not_targets(ld, s, r) < 0)
+        return -1;
     if (r->kind == MIDDLEWARE_BASIC)
         return finish_basic_rule(ld, s, r);
     if (!r->url && !r->jwt.local)
@@ -838,6 +912,7 @@ static int finish_rule(struct loader *ld, const config_setting_t *s, struct rule
                                  name);
         }
     }
+    warn_key_without_credential(ld, s, r);
     if (!!r->tls_client_cert != !!r->tls_client_key)
         return settings_fail(ld, s, "tlsClientCert and tlsClientKey must be given together");
     if (!r->tls_verify) {
@@ -1119,13 +1194,22 @@ static int parse_shared_cache(struct loader *ld, const config_setting_t *s, void
 static int check_shared(struct loader *ld, const config_setting_t *root, const struct config *cfg)
 {
     for (size_t i = 0; i < cfg->nmiddlewares; i++) {
-        if (cfg->middlewares[i].rule.cache.shared && !cfg->shared_cache.enabled) {
-            const config_setting_t *list = config_setting_get_member(root, "middlewares");
-            const config_setting_t *m = config_setting_get_elem(list, (unsigned)i);
-            const config_setting_t *rule = config_setting_get_member(m, "rule");
-            return settings_fail_in(ld, config_setting_get_member(rule, "cache"), "shared",
+        if (!cfg->middlewares[i].rule.cache.shared)
+            continue;
+        const config_setting_t *list = config_setting_get_member(root, "middlewares");
+        const config_setting_t *m = config_setting_get_elem(list, (unsigned)i);
+        const config_setting_t *cache =
+            config_setting_get_member(config_setting_get_member(m, "rule"), "cache");
+        if (!cfg->shared_cache.enabled)
+            return settings_fail_in(ld, cache, "shared",
                                     "needs a top-level sharedCache = { ... } to share through");
-        }
+        /* A local decision costs less than a Redis round trip, and a basicAuth key is
+         * keyed per process: sharing would only add a network call. */
+        if (cfg->middlewares[i].kind != MIDDLEWARE_FORWARD)
+            return settings_fail_in(ld, cache, "shared",
+                                    "is for forward-auth middlewares only (a %s middleware "
+                                    "decides locally, faster than Redis answers)",
+                                    cfg->middlewares[i].type);
     }
     return 0;
 }

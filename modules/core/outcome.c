@@ -20,6 +20,7 @@ static const char *const cache_state_names[CACHE_STATE_COUNT] = {
     [CACHE_OFF] = "off",
     [CACHE_HIT] = "hit",
     [CACHE_MISS] = "miss",
+    [CACHE_SHARED_HIT] = "shared",
 };
 
 const char *outcome_name(enum outcome o)

@@ -35,9 +35,10 @@ enum cause {
 
 /* What the decision cache did for a request. */
 enum cache_state {
-    CACHE_OFF,  /* the middleware has no cache, or no middleware matched */
-    CACHE_HIT,  /* answered from the cache */
-    CACHE_MISS, /* asked, and the answer was offered to the cache */
+    CACHE_OFF,        /* the middleware has no cache, or no middleware matched */
+    CACHE_HIT,        /* answered from the cache */
+    CACHE_MISS,       /* asked, and the answer was offered to the cache */
+    CACHE_SHARED_HIT, /* answered from the fleet's shared level (and kept in the process's) */
     CACHE_STATE_COUNT
 };
 

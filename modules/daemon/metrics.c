@@ -13,6 +13,7 @@
 
 #include "auth/cache.h"
 #include "auth/htpasswd.h"
+#include "auth/sharedcache.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "daemon/listener.h"
@@ -86,7 +87,7 @@ void metrics_record(const struct decision *d, double seconds)
 {
     add(&decisions[d->outcome], 1);
     /* Answers the service gave now: a cached answer was counted when it was fetched. */
-    if (d->mw && d->cache != CACHE_HIT)
+    if (d->mw && d->cache != CACHE_HIT && d->cache != CACHE_SHARED_HIT)
         add(&auth_codes[code_index(d->auth_status)], 1);
     if (d->cause != CAUSE_NONE)
         add(&errors[d->cause], 1);
@@ -111,6 +112,50 @@ static void render_histogram(struct buf *o, const char *name, const char *help, 
     }
     buf_printf(o, "%s_sum %.6f\n%s_count %llu\n", name, (double)get(&h->sum_us) / 1e6, name,
                (unsigned long long)get(&h->count));
+}
+
+/* The shared cache level's counters (zero when no middleware shares). */
+static void render_shared_cache(struct buf *o)
+{
+    struct sharedcache_stats ss;
+    sharedcache_stats(NULL, &ss);
+    buf_printf(
+        o,
+        "# HELP authorizer_shared_cache_lookups_total Shared cache (Redis) lookups by result.\n"
+        "# TYPE authorizer_shared_cache_lookups_total counter\n"
+        "authorizer_shared_cache_lookups_total{result=\"hit\"} %llu\n"
+        "authorizer_shared_cache_lookups_total{result=\"miss\"} %llu\n"
+        "authorizer_shared_cache_lookups_total{result=\"tampered\"} %llu\n"
+        "authorizer_shared_cache_lookups_total{result=\"expired\"} %llu\n"
+        "# HELP authorizer_shared_cache_stores_total Answers stored in the shared cache.\n"
+        "# TYPE authorizer_shared_cache_stores_total counter\n"
+        "authorizer_shared_cache_stores_total %llu\n"
+        "# HELP authorizer_shared_cache_errors_total Shared cache calls that met a Redis fault.\n"
+        "# TYPE authorizer_shared_cache_errors_total counter\n"
+        "authorizer_shared_cache_errors_total %llu\n"
+        "# HELP authorizer_shared_cache_skipped_total Shared cache calls the open breaker "
+        "skipped.\n"
+        "# TYPE authorizer_shared_cache_skipped_total counter\n"
+        "authorizer_shared_cache_skipped_total %llu\n"
+        "# HELP authorizer_shared_cache_breaker_opens_total Times the Redis breaker opened.\n"
+        "# TYPE authorizer_shared_cache_breaker_opens_total counter\n"
+        "authorizer_shared_cache_breaker_opens_total %llu\n"
+        "# HELP authorizer_shared_cache_breaker_open Whether the Redis breaker skips Redis now "
+        "(1 open, 0.5 probing, 0 closed).\n"
+        "# TYPE authorizer_shared_cache_breaker_open gauge\n"
+        "authorizer_shared_cache_breaker_open %s\n"
+        "# HELP authorizer_shared_cache_call_seconds Time of Redis calls (connecting included).\n"
+        "# TYPE authorizer_shared_cache_call_seconds summary\n"
+        "authorizer_shared_cache_call_seconds_sum %.6f\n"
+        "authorizer_shared_cache_call_seconds_count %llu\n",
+        (unsigned long long)ss.hits, (unsigned long long)ss.misses, (unsigned long long)ss.tampered,
+        (unsigned long long)ss.expired, (unsigned long long)ss.stored,
+        (unsigned long long)ss.errors, (unsigned long long)ss.skipped,
+        (unsigned long long)ss.breaker_opens,
+        ss.breaker_state == 0   ? "0"
+        : ss.breaker_state == 1 ? "1"
+                                : "0.5",
+        ss.micros / 1e6, (unsigned long long)ss.calls);
 }
 
 size_t metrics_render(char *buf, size_t cap)
@@ -159,6 +204,7 @@ size_t metrics_render(char *buf, size_t cap)
                "# TYPE authorizer_password_hashes_total counter\n"
                "authorizer_password_hashes_total %llu\n",
                (unsigned long long)htpasswd_hashes_computed());
+    render_shared_cache(&o);
     render_histogram(&o, "authorizer_decision_duration_seconds",
                      "Time to decide one request, auth call included.", &decision_seconds);
     render_histogram(&o, "authorizer_auth_request_duration_seconds",

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unicase.h>
 #include <uninorm.h>
+#include <unistr.h>
 
 #include "base/httpsyntax.h"
 
@@ -54,12 +55,44 @@ static bool has_high_bytes(const char *s, size_t len)
     return false;
 }
 
-/* NFKC and full case folding of s into out (capacity *outlen, updated); false if it does
- * not fit or libunistring fails. ASCII is only lowercased. */
+/*
+ * Writes the valid UTF-8 s into out with every non-ASCII letter whose case mapping is an ASCII
+ * letter replaced by that letter ("ı" and "İ" are 'i', "ſ" is 's', the Kelvin sign 'k'), as
+ * Java's equalsIgnoreCase compares (an upstream may match "/APİ" to "/api" with it, while
+ * Unicode case folding keeps the dotted and the dotless i apart) and as query.c reads
+ * parameter names. The result is never longer than s; returns its length.
+ */
+static size_t ascii_case_letters(const char *s, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        ucs4_t c;
+        int n = u8_mbtouc(&c, (const uint8_t *)s + i, len - i);
+        ucs4_t upper_lower = c >= 0x80 ? uc_tolower(uc_toupper(c)) : c;
+        ucs4_t lower = c >= 0x80 ? uc_tolower(c) : c;
+        if (c >= 0x80 && (upper_lower < 0x80 || lower < 0x80)) {
+            out[o++] = (char)(upper_lower < 0x80 ? upper_lower : lower);
+        } else {
+            memcpy(out + o, s + i, (size_t)n);
+            o += (size_t)n;
+        }
+        i += (size_t)n;
+    }
+    return o;
+}
+
+/* NFKC and full case folding of s into out (capacity *outlen, updated), after the ASCII case
+ * letters (see ascii_case_letters); false if it does not fit or libunistring fails. ASCII is
+ * only lowercased. */
 static bool fold(const char *s, size_t len, char *out, size_t *outlen)
 {
+    char mapped[PATH_MAX_RAW + 2];
+    if (len > sizeof(mapped))
+        return false;
+    len = ascii_case_letters(s, len, mapped);
     size_t cap = *outlen;
-    uint8_t *r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFKC, (uint8_t *)out, outlen);
+    uint8_t *r =
+        u8_casefold((const uint8_t *)mapped, len, NULL, UNINORM_NFKC, (uint8_t *)out, outlen);
     if (!r)
         return false;
     if (r != (uint8_t *)out) { /* it did not fit in out: libunistring allocated */
@@ -455,8 +488,45 @@ static bool add_app_views(struct path_views *v, size_t k, const struct path_opti
     return true;
 }
 
-/* The base readings of a raw path (see pathmatch.h). */
-static enum path_status base_views(const char *raw, size_t len, struct path_views *v)
+/*
+ * For a target that starts with two or more separators, '/' and '\\' in any mix ("//host/p",
+ * "/\\host/p", "////host/p"): where the path after the host starts, or NULL. The URL parsers
+ * of Node and Python read such a start as an authority, and Node skips any further slashes
+ * and backslashes before the host: "///evil/p" is host "evil", path "/p" to it.
+ */
+static const char *after_host(const char *s, size_t len, size_t *rest_len)
+{
+    size_t i = 0;
+    while (i < len && (s[i] == '/' || s[i] == '\\'))
+        i++;
+    if (i < 2)
+        return NULL;
+    while (i < len && s[i] != '/' && s[i] != '\\')
+        i++;
+    *rest_len = len - i;
+    return s + i;
+}
+
+/*
+ * The after-host reading of an already decoded path ("/%2F/evil/p" is "///evil/p" once
+ * decoded, which an application that decodes before it parses the URL reads as "/p"), split
+ * both ways; nothing if it has no run of separators in front. False if there is no room.
+ */
+static bool add_decoded_rest_views(struct path_views *v, const char *s, size_t len)
+{
+    size_t rest_len = 0;
+    const char *rest = after_host(s, len, &rest_len);
+    if (!rest)
+        return true;
+    if (rest_len == 0)
+        return add_view(v, "/", 1, VIEW_DECODED);
+    return add_view(v, rest, rest_len, VIEW_DECODED) && add_view(v, rest, rest_len, VIEW_LITERAL);
+}
+
+/* The base readings of a raw path (see pathmatch.h); with_rests: also the after-host
+ * readings of its decoded forms (the raw form's are the caller's). */
+static enum path_status base_views(const char *raw, size_t len, struct path_views *v,
+                                   bool with_rests)
 {
     bool has_escape = false, has_special = false;
     for (size_t i = 0; i < len; i++) {
@@ -491,6 +561,8 @@ static enum path_status base_views(const char *raw, size_t len, struct path_view
      * resolve dot segments): "/x%2F..%2Fp/;/.." is "/p" to it. */
     if (!add_view(v, v->once, (size_t)once, VIEW_LITERAL))
         return PATH_MALFORMED;
+    if (with_rests && !add_decoded_rest_views(v, v->once, (size_t)once))
+        return PATH_MALFORMED;
 
     /* An encoded '#' that something decodes before splitting off a fragment (as mod_rewrite
      * did) ends the path there: "/protected%23x" is read as "/protected". */
@@ -507,23 +579,11 @@ static enum path_status base_views(const char *raw, size_t len, struct path_view
             memchr(v->twice, '?', (size_t)twice))
             return PATH_MALFORMED;
         if (!add_view(v, v->twice, (size_t)twice, VIEW_DECODED) ||
-            !add_view(v, v->twice, (size_t)twice, VIEW_LITERAL))
+            !add_view(v, v->twice, (size_t)twice, VIEW_LITERAL) ||
+            (with_rests && !add_decoded_rest_views(v, v->twice, (size_t)twice)))
             return PATH_MALFORMED;
     }
     return PATH_OK;
-}
-
-/* For "//host/p" or "/\host/p": where the path after the host starts (URL parsers read the
- * start as an authority), or NULL. */
-static const char *scheme_relative_rest(const char *raw, size_t len, size_t *rest_len)
-{
-    if (len < 2 || (raw[1] != '/' && raw[1] != '\\'))
-        return NULL;
-    size_t i = 2;
-    while (i < len && raw[i] != '/' && raw[i] != '\\')
-        i++;
-    *rest_len = len - i;
-    return raw + i;
 }
 
 enum path_status path_normalize(const char *raw, size_t len, const struct path_options *opt,
@@ -535,14 +595,14 @@ enum path_status path_normalize(const char *raw, size_t len, const struct path_o
         return PATH_TOO_LONG;
     if (len == 0 || raw[0] != '/')
         return PATH_MALFORMED;
-    enum path_status st = base_views(raw, len, v);
+    enum path_status st = base_views(raw, len, v, true);
     if (st != PATH_OK)
         return st;
     size_t rest_len = 0;
-    const char *rest = scheme_relative_rest(raw, len, &rest_len);
+    const char *rest = after_host(raw, len, &rest_len);
     if (rest) {
         /* Its own base readings; the root if nothing follows the host. */
-        st = rest_len                            ? base_views(rest, rest_len, v)
+        st = rest_len                            ? base_views(rest, rest_len, v, false)
              : add_view(v, "/", 1, VIEW_DECODED) ? PATH_OK
                                                  : PATH_MALFORMED;
         if (st != PATH_OK)

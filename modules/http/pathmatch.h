@@ -17,18 +17,21 @@
  *   cut      - "decoded" up to an encoded '#' (servers that decode before splitting);
  *   twice    - decoded twice, then read as "decoded" and as "plain" (frameworks that decode
  *              again);
- *   scheme-relative - for a target starting "//host" or "/\host", the base readings of what
- *              follows the host (URL parsers of Node and Python read "//evil/p" as host "evil",
- *              path "/p").
+ *   scheme-relative - for a target starting with two or more separators, '/' and '\\' in
+ *              any mix ("//host", "/\\host", "////host"), the base readings of what follows
+ *              the host (URL parsers of Node and Python read "//evil/p" as host "evil", path
+ *              "/p", and Node skips every further slash: "///evil/p" too); and the same of the
+ *              decoded and twice-decoded forms ("/%2F/evil/p", "/%5C%5Cevil/p"), for
+ *              applications that decode before they parse the URL.
  * and, from each base reading, what an application framework makes of it:
  *   app      - NFKC and Unicode case folding (fullwidth letters, compatibility forms, "ſ" for
- *              "s"); each segment trimmed of surrounding whitespace, trailing dots and a
- *              Windows stream name ("a.pdf.", "a::$DATA" are "a.pdf", "a" to Windows and
- *              Spring); and the part after a front controller ("/index.php/admin" is "/admin"
- *              to PHP applications; see path_options);
- *   suffix   - "app" without a format suffix on its last segment ("/admin.json" is "/admin"
- *              to Rails and to Spring's suffix matching), when path_options asks for it.
- * A view that still holds an encoded slash or a backslash inside a segment is also matched as
+ *              "s"), a letter whose case mapping is ASCII read as that letter first, as Java's
+ *              equalsIgnoreCase compares ("İ" and "ı" are 'i'); each segment trimmed of surrounding
+ * whitespace, trailing dots and a Windows stream name ("a.pdf.", "a::$DATA" are "a.pdf", "a" to
+ * Windows and Spring); and the part after a front controller ("/index.php/admin" is "/admin" to PHP
+ * applications; see path_options); suffix   - "app" without a format suffix on its last segment
+ * ("/admin.json" is "/admin" to Rails and to Spring's suffix matching), when path_options asks for
+ * it. A view that still holds an encoded slash or a backslash inside a segment is also matched as
  * if those split it (an application that splits after its server resolved the path).
  * All views are lowercased. Refused (the caller answers 400): bad escapes, NUL or other control
  * characters, a space, '#', an encoded '?' (a server that decodes before splitting would read
@@ -43,9 +46,10 @@
 
 /* Longest raw request path accepted; longer requests are refused with 400. */
 #define PATH_MAX_RAW 8192
-/* Base readings of the path and of its scheme-relative rest (6 each), with up to three
- * application readings of each: never more. */
-#define PATH_MAX_VIEWS 48
+/* Base readings: 6 of the path, 2 of the scheme-relative rest of each of its two decoded
+ * forms, 6 of the rest of the raw path; with up to three application readings of each: never
+ * more. */
+#define PATH_MAX_VIEWS 64
 /* Bytes of all views of one path together: enough for every view of an ASCII path at its
  * longest; a folded reading that expands (NFKC) may not fit, and then the path is refused. */
 #define PATH_ARENA (PATH_MAX_VIEWS * (PATH_MAX_RAW + 2))

@@ -41,7 +41,8 @@ static bool closes_later(const char *s, size_t len, size_t i)
 /*
  * The name of one "name=value" piece as a lenient framework reads it: %-decoded, '+' as space,
  * lowercased, ' ' and '.' as '_', read only up to a NUL and with leading spaces skipped (PHP
- * reads names as C strings and skips leading spaces). Then, as arrays go:
+ * reads names as C strings and skips leading spaces), and leading '?' skipped (Node's
+ * URLSearchParams drops the '?' of "/x??name=v", reading "?name" as name). Then, as arrays go:
  *   !php: cut at the first '[' or ']', leading brackets skipped (PHP, qs, Rack 2 read
  *         "[name]" and "name]" as name);
  *   php:  cut at a '[' that a ']' follows, a '[' without one read as '_' (PHP reads "user[id"
@@ -56,7 +57,7 @@ static bool match_name(const char *s, size_t len, bool php, char *out, size_t ou
         unsigned char c = name_byte(s, len, &i);
         if (c == '\0')
             break;
-        if (leading && (c == ' ' || (!php && (c == '[' || c == ']'))))
+        if (leading && (c == ' ' || c == '?' || (!php && (c == '[' || c == ']'))))
             continue;
         leading = false;
         if (!php && (c == '[' || c == ']'))
@@ -130,7 +131,8 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
 /*
  * The name as frameworks that trim and compare case-insensitively read it (Java's trim() and
  * equalsIgnoreCase, .NET's OrdinalIgnoreCase): fully %-decoded, '+' as space, every byte up
- * to ' ' (NUL, TAB, CR included) and DEL trimmed from both ends, '.' and ' ' as '_' (PHP),
+ * to ' ' (NUL, TAB, CR included) and DEL trimmed from both ends, leading '?' too (as in
+ * match_name), '.' and ' ' as '_' (PHP),
  * and a non-ASCII letter that upper- or lowercases to an ASCII one read as that letter ("ı"
  * is 'i' and "ſ" is 's' to equalsIgnoreCase, the Kelvin sign is 'k'). False if too long.
  */
@@ -144,7 +146,7 @@ static bool trimmed_name(const char *s, size_t len, char *out, size_t outlen, si
         raw[n++] = name_byte(s, len, &i);
     }
     size_t start = 0;
-    while (start < n && (raw[start] <= 0x20 || raw[start] == 0x7f))
+    while (start < n && (raw[start] <= 0x20 || raw[start] == 0x7f || raw[start] == '?'))
         start++;
     while (n > start && (raw[n - 1] <= 0x20 || raw[n - 1] == 0x7f))
         n--;

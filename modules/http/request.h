@@ -21,7 +21,8 @@ struct request_view {
     char **envp;
     const char *method;      /* REQUEST_METHOD */
     const char *request_uri; /* REQUEST_URI: the raw request target */
-    const char *path;        /* raw path inside request_uri (no scheme/authority, no query) */
+    const char *path;        /* raw path inside request_uri (no scheme/authority): path_len
+                                bytes, and the query follows up to the NUL */
     size_t path_len;
     const char *query;       /* the part of REQUEST_URI after '?' (not QUERY_STRING); never NULL */
     const char *scheme;      /* "http" or "https" */

@@ -91,6 +91,38 @@ BAD_CONFIGS = [
     ("forbidden-headers-target",
      _cfg(mws=[_mw(lines_rule='      headers = { userId = "Content-Type"; }; #<-\n')]),
      ["middlewares[0].rule.headers.userId"]),
+    ("authorization-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Authorization"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "credentials"]),
+    ("cookie-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "cookie"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "credentials"]),
+    ("proxy-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Proxy-Authorization"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "Proxy-"]),
+    ("variable-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Variable-X-Auth-UserId"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "Variable-"]),
+    ("authz-dash-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "AUTHZ-Decision"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "AUTHZ-"]),
+    ("authz-underscore-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "authz_user"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "AUTHZ_"]),
+    ("host-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Host"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "own header"]),
+    ("content-length-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Content-Length"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "own header"]),
+    ("transfer-encoding-headers-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "Transfer-Encoding"; }; #<-\n')]),
+     ["middlewares[0].rule.headers.userId", "own header"]),
+    ("required-header-is-a-target",
+     _cfg(mws=[_mw(lines_rule='      headers = { userId = "X-Auth-UserId"; };\n'
+                              '      requiredHeaders = ( "Authorization",\n'
+                              '        "X_Auth_UserId" ); #<-\n')]),
+     ["middlewares[0].rule.requiredHeaders[1]", "also a header target"]),
     ("bad-params-target",
      _cfg(mws=[_mw(lines_rule='      params = { userCountryId = "country id"; }; #<-\n')]),
      ["middlewares[0].rule.params.userCountryId"]),
@@ -157,6 +189,34 @@ def test_check_bad_config_names_file_line_and_setting(tmp_path, text, words):
         assert w in err, (w, err)
     # One message, not a stack of them.
     assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("key,required,warned", [
+    ('( "X-Tenant" )', '( "X-Other" )', True),
+    ('( "X-Tenant", "authorization" )', '( "X-Other" )', False),
+    ('( "Cookie" )', '( "X-Other" )', False),
+    ('( "X-Other" )', '( "X-Other" )', False),
+    (None, '( "X-Other" )', False),
+], ids=["no-credential", "authorization", "cookie", "required-header", "default-key"])
+def test_check_warns_about_a_cache_key_without_credential(tmp_path, key, required, warned):
+    """A cache key that names no credential serves one caller's allow to every other caller
+    whose key headers match: -t says so (with the place), and still accepts the file."""
+    cache = "      cache = { ttl = 5;\n%s      };\n" % (
+        "        key = %s;\n" % key if key else "")
+    text = _cfg(mws=[_mw(lines_rule='      requiredHeaders = %s;\n'
+                                    '      forwardHeaders = ( "X-Tenant" );\n%s'
+                         % (required, cache))])
+    path = write(tmp_path, text)
+    r = run(["-t", "-c", path])
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    if warned:
+        line = [i + 1 for i, l in enumerate(text.split("\n")) if "key =" in l][0]
+        assert "%s:%d: middlewares[0].rule.cache.key: names no credential" % (path, line) in err, \
+            err
+        assert len(err.strip().splitlines()) == 1, err
+    else:
+        assert err == "", err
 
 
 def test_missing_middlewares_is_an_error(tmp_path):

@@ -95,13 +95,21 @@ def test_host_falls_back_to_server_name(fwd, auth):
     assert only(entry, "X-Original-URL") == "https://named.example/protected"
 
 
-def test_absolute_form_request_uri(fwd, auth):
-    uri = "https://app.example.test/protected/x?y=1"
-    resp = fwd.request(uri, {"Authorization": "Bearer a", "X-Tenant": "t"}, query="y=1")
+@pytest.mark.parametrize("uri", ["https://app.example.test/protected/x?y=1",
+                                 "HTTPS://app.example.test/protected/x",
+                                 "https://app.example.test//protected?a=b?c"])
+def test_absolute_form_request_uri(fwd, auth, role, uri):
+    """Apache's REQUEST_URI is the whole URL for "GET https://host/x?y": X-Original-URI and
+    X-Forwarded-Uri are still the path and query, as services that parse them (oauth2-proxy,
+    Authelia) expect; only X-Original-URL names the URL."""
+    query = uri.split("?", 1)[1] if "?" in uri else ""
+    resp = fwd.request(uri, {"Authorization": "Bearer a", "X-Tenant": "t"}, query=query,
+                       role=role)
     assert resp.status == 200
     [entry] = auth.requests()
-    assert only(entry, "X-Original-URI") == uri
-    assert only(entry, "X-Forwarded-Uri") == uri
+    path_and_query = "/" + uri.split("/", 3)[3]
+    assert only(entry, "X-Original-URI") == path_and_query
+    assert only(entry, "X-Forwarded-Uri") == path_and_query
     assert only(entry, "X-Original-URL") == uri
     assert only(entry, "X-Forwarded-Host") == "app.example.test"
 

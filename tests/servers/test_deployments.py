@@ -131,6 +131,44 @@ def test_raw_path_reaches_the_application_byte_for_byte(request, deployment, pat
     assert r.echo["target"].split("?")[0] == path
 
 
+@pytest.mark.parametrize("path", [
+    "/public%E2%88%95..%E2%88%95app/x", "/public%E2%81%84..%E2%81%84app/x", "/app%E2%80%8B/x",
+    "/app%EF%BB%BF/x", "/ap%C2%ADp/x",
+], ids=["division-slash", "fraction-slash", "zwsp", "bom", "soft-hyphen"])
+def test_lookalike_slashes_and_invisible_characters_are_ordinary(deployment, path):
+    """U+2215, U+2044, ZWSP, BOM and the soft hyphen are no separators and are not dropped:
+    the authorizer reads them as ordinary characters (these paths are not below /app), so no
+    server in front may read them otherwise; each passes them on byte for byte."""
+    m = new_marker()
+    r = deployment.get("%s?m=%s" % (path, m), [])
+    assert r.status == 200, r
+    assert r.echo["target"].split("?")[0] == path
+
+
+def test_no_break_space_is_trimmed_as_a_blank(deployment, upstream):
+    """NBSP is a space after NFKC, and a segment's surrounding blanks are trimmed: protected."""
+    m = new_marker()
+    r = deployment.get("/app%C2%A0/x?m=" + m, [])
+    assert r.status in (401, 403), r
+    assert not upstream.saw(m)
+
+
+def test_duplicate_cookie_headers(deployment, auth, upstream):
+    """lighttpd and Apache join two Cookie headers into one; nginx passes them to the
+    authorizer as two HTTP_COOKIE parameters, which it refuses (400, a read header given
+    twice), and nginx turns that into 500: closed, never decided on one copy."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [GOOD, ("Cookie", "a=1"), ("Cookie", "b=2")])
+    if deployment.name == "nginx":
+        assert r.status == 500 and r.echo is None, r
+        assert auth.calls(m) == [] and not upstream.saw(m)
+    else:
+        assert r.status == 200, r
+        [call] = auth.calls(m)
+        assert [v for n, v in call["headers"] if n.lower() == "cookie"] in (["a=1; b=2"],
+                                                                            ["a=1, b=2"])
+
+
 def test_encoded_slash(deployment, upstream):
     m = new_marker()
     r = deployment.get("/app/x%2Fy?m=" + m, [GOOD])
@@ -225,6 +263,25 @@ def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, ho
     else:
         assert r.status in (400, 403, 404, 500), r
         assert r.echo is None
+
+
+def test_absolute_form_target_is_shown_as_path_and_query(deployment, auth):
+    """Apache hands an absolute-form target ("GET http://host/x?y") over as the whole URL in
+    REQUEST_URI: the auth service is still told the path and query in X-Original-URI and
+    X-Forwarded-Uri (oauth2-proxy and Authelia read them as such), the URL only in
+    X-Original-URL."""
+    m = new_marker()
+    host = "127.0.0.1:%d" % deployment.port
+    path_and_query = "%s/x?m=%s" % (PROTECTED, m)
+    r = deployment.get("http://" + host + path_and_query, [GOOD])
+    assert r.status == 200, r
+    [call] = auth.calls(m)
+    shown = {n: v for n, v in call["headers"] if n.startswith("X-Original") or
+             n == "X-Forwarded-Uri"}
+    assert shown["X-Original-URI"] == path_and_query, shown
+    assert shown["X-Forwarded-Uri"] == path_and_query, shown
+    assert shown["X-Original-URL"] in ("http://" + host + path_and_query,
+                                       "http://127.0.0.1" + path_and_query), shown
 
 
 # ---- a middleware that verifies tokens itself ----
@@ -409,6 +466,12 @@ TRICKS = [
     "/app/",
     "/app?x=1",
     "http://127.0.0.1/app/x",
+    "///evil/app/x",
+    "//\\evil/app/x",
+    "/\\/evil/app/x",
+    "////evil/app/x",
+    "/%2F/evil/app/x",
+    "/%5C%5Cevil/app/x",
 ]
 
 

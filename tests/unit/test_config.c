@@ -647,6 +647,57 @@ static void test_target_errors(void)
         EXPECT_ERROR(CONF(.rule = rule), L_RULEX, "middlewares[0].rule.headers.userId", part);
     }
 
+    /* The client's credentials, proxy headers, Variable- and AUTHZ names in either spelling:
+     * the upstream or the glue would read a client's copy or the authorizer's own. */
+    static const struct {
+        const char *target, *part;
+    } reserved[] = {
+        {"Authorization", "carries the client's credentials"},
+        {"cookie", "carries the client's credentials"},
+        {"Proxy-Authorization", "names starting with Proxy- are reserved"},
+        {"proxy-x", "names starting with Proxy- are reserved"},
+        {"Variable-X-Auth-UserId", "names starting with Variable- are reserved"},
+        {"variable-AUTHZ_DECISION", "names starting with Variable- are reserved"},
+        {"AUTHZ-Decision", "names starting with AUTHZ- are reserved"},
+        {"authz-query-string", "names starting with AUTHZ- are reserved"},
+    };
+    for (size_t i = 0; i < UNIT_N(reserved); i++) {
+        char rule[256];
+        snprintf(rule, sizeof(rule), "headers = { userId = \"%s\"; };", reserved[i].target);
+        EXPECT_ERROR(CONF(.rule = rule), L_RULEX, "middlewares[0].rule.headers.userId",
+                     reserved[i].part);
+        snprintf(rule, sizeof(rule), "headers = ( ( \"sub\", \"%s\" ) );", reserved[i].target);
+        EXPECT_ERROR(CONF(.rule = rule), L_RULEX, "middlewares[0].rule.headers[0]",
+                     reserved[i].part);
+    }
+    /* So is a basicAuth rule's forwardUsername. */
+    EXPECT_ERROR(CONF(.type = "type = \"basicAuth\";", .url = "users = ( \"a:{SHA}x\" );",
+                      .rule = "forwardUsername = \"Authorization\";"),
+                 L_RULEX, "middlewares[0].rule.forwardUsername", "client's credentials");
+    /* Names that only start alike stay allowed. */
+    struct config *ok = LOAD_OK(
+        CONF(.rule = "headers = { a = \"X-Authorization\"; b = \"Proxyish\"; c = \"Authz\"; };"));
+    config_free(ok);
+
+    /* A required header that is also a target: the client could send the identity itself and
+     * be let in for it. Any spelling that reaches the authorizer as the same parameter. */
+    static const char *const required[] = {"X-Auth-UserId", "x-auth-userid", "X_Auth_UserId"};
+    for (size_t i = 0; i < UNIT_N(required); i++) {
+        char rule[256], part[256];
+        snprintf(rule, sizeof(rule),
+                 "headers = { userId = \"X-Auth-UserId\"; }; requiredHeaders = ( "
+                 "\"Authorization\", \"%s\" );",
+                 required[i]);
+        snprintf(part, sizeof(part), "'%s' is also a header target", required[i]);
+        EXPECT_ERROR(CONF(.rule = rule), L_RULEX, "middlewares[0].rule.requiredHeaders[1]", part);
+    }
+    EXPECT_ERROR(CONF(.type = "type = \"basicAuth\";", .url = "users = ( \"a:{SHA}x\" );",
+                      .rule = "forwardUsername = \"X-User\"; requiredHeaders = ( \"X-User\" );"),
+                 L_RULEX, "middlewares[0].rule.requiredHeaders[0]", "is also a header target");
+    /* A target of another middleware is not this one's business. */
+    ok = LOAD_OK(CONF(.rule = "requiredHeaders = ( \"X-Tenant\" ); headers = { a = \"X-Id\"; };"));
+    config_free(ok);
+
     EXPECT_ERROR(CONF(.rule = "headers = { a = \"X-A\"; b = \"x-a\"; };"), L_RULEX,
                  "middlewares[0].rule.headers.b", "target 'x-a' is set twice");
     EXPECT_ERROR(CONF(.rule = "params = { a = \"p\"; b = \"P\"; };"), L_RULEX,
@@ -655,6 +706,56 @@ static void test_target_errors(void)
     struct config *cfg =
         LOAD_OK(CONF(.rule = "headers = { a = \"x\"; }; params = { a = \"x\"; };"));
     config_free(cfg);
+}
+
+/* What loading text writes to stderr at warn level (into out), and whether it loaded. */
+static bool load_warnings(const char *text, char *out, size_t outlen)
+{
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(f), STDERR_FILENO);
+    log_set_level(LOG_LEVEL_WARN);
+    struct config *cfg = NULL;
+    char err[1024];
+    const char *msg = config_load_string(text, "test.conf", &cfg, err, sizeof(err));
+    log_set_level(LOG_LEVEL_ERROR);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    config_free(cfg);
+    return msg == NULL;
+}
+
+/* A cache key without a credential is warned about (with the place), not refused. */
+static void test_cache_key_without_credential(void)
+{
+    static const struct {
+        const char *key;
+        bool warned;
+    } cases[] = {
+        {"key = ( \"X-Tenant\" );", true},
+        {"key = ( \"X-Tenant\", \"X-Request-Id\" );", true},
+        {"key = ( \"X-Tenant\", \"AUTHORIZATION\" );", false},
+        {"key = ( \"Cookie\" );", false},
+        {"key = ( \"X-Api-Key\" );", false}, /* a requiredHeaders entry */
+        {"", false},                         /* the default: all the auth service saw */
+    };
+    for (size_t i = 0; i < UNIT_N(cases); i++) {
+        char rule[512], out[2048];
+        snprintf(rule, sizeof(rule),
+                 "requiredHeaders = ( \"X-Api-Key\" ); forwardHeaders = ( \"X-Tenant\", "
+                 "\"X-Request-Id\" ); cache = { ttl = 5; %s };",
+                 cases[i].key);
+        bool loaded = load_warnings(CONF(.rule = rule), out, sizeof(out));
+        UNIT_CHECK(loaded, "case %zu must load", i);
+        bool warned = strstr(out, "test.conf:8: middlewares[0].rule.cache.key: names no "
+                                  "credential") != NULL;
+        UNIT_CHECK(warned == cases[i].warned, "case %zu: warned %d, stderr \"%s\"", i, warned, out);
+    }
 }
 
 static void test_param_errors(void)
@@ -923,6 +1024,7 @@ static const struct unit_case error_cases[] = {
     UNIT_CASE(test_target_errors),
     UNIT_CASE(test_param_errors),
     UNIT_CASE(test_client_header_errors),
+    UNIT_CASE(test_cache_key_without_credential),
     UNIT_CASE(test_mapping_bounds),
     UNIT_CASE(test_top_level_errors),
     UNIT_CASE(test_middleware_errors),

@@ -311,6 +311,27 @@ static void test_scheme_relative_targets(void)
     EXPECT("/protected", "//protected/x", PROTECTED);
 }
 
+/* Node's URL parser skips every slash and backslash before the host, not just two: any run
+ * of two or more separators starts an authority, also once decoded (an application that
+ * decodes before it parses). */
+static void test_scheme_relative_runs_of_separators(void)
+{
+    const char *targets[] = {
+        "///evil/api/x",        "//\\evil/api/x",  "/\\/evil/api/x",        "////evil/api/x",
+        "/\\\\\\evil/api/x",    "/%2F/evil/api/x", "/%2f%2fevil/api/x",     "/%5C%5Cevil/api/x",
+        "/%5c/%5cevil/api/x",   "//%5Cevil/api/x", "/%252F%252Fevil/api/x", "/%2F/evil/API%2Fx",
+        "/%2F/evil/..%2Fapi/x", "/%2F%2F"};
+    for (size_t i = 0; i < UNIT_N(targets); i++)
+        EXPECT("/api", targets[i], strcmp(targets[i], "/%2F%2F") == 0 ? UNPROTECTED : PROTECTED);
+    EXPECT("/", "/%2F%2F", PROTECTED);
+    /* Separators that do not start the path are no authority. */
+    EXPECT("/api", "/x%2F%2Fevil/api/x", UNPROTECTED);
+    EXPECT("/api", "/x//evil/api/x", UNPROTECTED);
+    EXPECT("/api", "///evil/public/x", UNPROTECTED);
+    /* Many readings at once still fit. */
+    EXPECT("/api", "/%5C%2F%252F\\evil;x/%252e%252e/a%2F..%2Fapi;z/q.json", PROTECTED);
+}
+
 /* What application frameworks make of a path, with the options a configuration gives. */
 static void test_application_readings(void)
 {
@@ -376,6 +397,27 @@ static void test_unicode_readings(void)
     EXPECT("/caf\xc3\xa9", "/cafe%CC%81", PROTECTED);
     EXPECT("/CAF\xc3\x89/x", "/caf%C3%A9/x", PROTECTED);
     EXPECT("/caf\xc3\xa9", "/cafe", UNPROTECTED);
+    /* Letters whose case mapping is ASCII, as Java's equalsIgnoreCase reads them (Unicode
+     * folding keeps "ı" and "İ" apart from 'i'): also in patterns. */
+    EXPECT("/api", "/AP%C4%B0/x", PROTECTED); /* U+0130 */
+    EXPECT("/api", "/ap%C4%B1/x", PROTECTED); /* U+0131 */
+    EXPECT("/api", "/%C4%B0%C4%B1%C4%B0", UNPROTECTED);
+    EXPECT("/kiosk", "/%E2%84%AAIOSK", PROTECTED);    /* U+212A */
+    EXPECT("/sso", "/%C5%BF%C5%BFo", PROTECTED);      /* U+017F */
+    EXPECT("/\xc3\xa5/x", "/%E2%84%AB/x", PROTECTED); /* U+212B, the angstrom sign */
+    EXPECT("/\xc3\xa5/x", "/%C3%85/X", PROTECTED);
+    EXPECT("/AP\xc4\xb0", "/api", PROTECTED);
+    EXPECT("/ap\xc4\xb1", "/API/x", PROTECTED);
+    EXPECT("/ap\xc4\xb1", "/ap%C4%B0", PROTECTED);
+    /* Lookalike slashes (U+2215, U+2044) and invisible characters (ZWSP, BOM, the soft
+     * hyphen) are ordinary characters: no separators, not dropped. NBSP is a space after
+     * NFKC, and surrounding blanks are trimmed. */
+    EXPECT("/api", "/public%E2%88%95..%E2%88%95api/x", UNPROTECTED);
+    EXPECT("/api", "/public%E2%81%84..%E2%81%84api/x", UNPROTECTED);
+    EXPECT("/api", "/api%E2%80%8B/x", UNPROTECTED);
+    EXPECT("/api", "/api%EF%BB%BF/x", UNPROTECTED);
+    EXPECT("/api", "/a%C2%ADpi/x", UNPROTECTED);
+    EXPECT("/api", "/api%C2%A0/x", PROTECTED);
     const char *refused[] = {"/%C0%AE%C0%AE/protected",
                              "/%C0%AF",
                              "/%E0%80%AE",
@@ -662,6 +704,7 @@ static const struct unit_case match_cases[] = {
     UNIT_CASE(test_double_star),
     UNIT_CASE(test_double_star_compile),
     UNIT_CASE(test_scheme_relative_targets),
+    UNIT_CASE(test_scheme_relative_runs_of_separators),
     UNIT_CASE(test_application_readings),
     UNIT_CASE(test_unicode_readings),
     UNIT_CASE(test_covers),
