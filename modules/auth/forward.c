@@ -226,6 +226,10 @@ static const char *set_fixed_options(struct forward_client *b)
      * one idle connection per worker (libcurl's default keeps five in all). */
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_MAXCONNECTS, (long)CONFIG_MAX_WORKERS);
+    /* The transfers run on b->multi (see perform), whose own limit is the one libcurl
+     * applies: by default four per easy handle it runs, which is four for the whole shared
+     * pool, and every worker beyond the fourth would reconnect for each call. */
+    curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, (long)CONFIG_MAX_WORKERS);
     if (share && curl_easy_setopt(c, CURLOPT_SHARE, share) != CURLE_OK)
         return "libcurl refused the shared DNS and TLS session caches";
     return NULL;
