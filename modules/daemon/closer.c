@@ -23,10 +23,15 @@
 /* The epoll tag of the eventfd that stops the thread; slots use 0..CLOSER_MAX_CONNECTIONS-1. */
 #define STOP_TAG UINT64_MAX
 
-/* One lingering connection. gen tells a slot's uses apart, so that an event for a connection
- * already closed can never act on the next connection given the same slot. */
+/*
+ * One lingering connection. A worker that takes a free slot fills it, adds the descriptor
+ * to the epoll set and then sets `armed`; from then on only the thread touches the slot,
+ * until it gives it back to the free list. gen tells a slot's uses apart, so that an event
+ * for a connection already closed can never act on the next connection given the same slot.
+ */
 struct slot {
-    int fd; /* -1 when free */
+    _Atomic bool armed; /* the fields below are filled in and belong to the thread */
+    int fd;
     uint32_t gen;
     int64_t deadline_ms;
     size_t drained;
@@ -37,7 +42,7 @@ struct closer {
     pthread_t thread;
     int epoll_fd, stop_fd;
     _Atomic bool stopping;
-    pthread_mutex_t lock; /* the slots and the free list: workers add, the thread removes */
+    pthread_mutex_t lock; /* the free list only: held for a push or a pop, never for I/O */
     struct slot slots[CLOSER_MAX_CONNECTIONS];
     int free_head;           /* -1 when every slot is in use */
     char scratch[16 * 1024]; /* what is drained, discarded */
@@ -85,22 +90,31 @@ static void linger_here(int fd)
     close(fd);
 }
 
-/* Closes a slot's connection and frees the slot; the lock is held. Closing the descriptor
- * also takes it out of the epoll set (nothing else refers to that socket). */
+static void push_free(struct closer *c, int i)
+{
+    pthread_mutex_lock(&c->lock);
+    c->slots[i].next_free = c->free_head;
+    c->free_head = i;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Closes a slot's connection and frees the slot. Closing the descriptor also takes it out of
+ * the epoll set (nothing else refers to that socket). */
 static void release(struct closer *c, int i)
 {
     struct slot *s = &c->slots[i];
     close(s->fd);
     s->fd = -1;
     s->gen++;
-    s->next_free = c->free_head;
-    c->free_head = i;
+    atomic_store_explicit(&s->armed, false, memory_order_relaxed);
+    push_free(c, i); /* the lock orders the above before the next worker's use */
 }
 
 static void expire(struct closer *c, int64_t now)
 {
     for (int i = 0; i < CLOSER_MAX_CONNECTIONS; i++) {
-        if (c->slots[i].fd >= 0 && c->slots[i].deadline_ms <= now)
+        struct slot *s = &c->slots[i];
+        if (atomic_load_explicit(&s->armed, memory_order_acquire) && s->deadline_ms <= now)
             release(c, i);
     }
 }
@@ -115,14 +129,16 @@ static void *closer_main(void *arg)
         if (n < 0 && errno != EINTR)
             break; /* cannot happen with a valid set; the stop closes what is left */
         bool stop = atomic_load(&c->stopping);
-        pthread_mutex_lock(&c->lock);
         for (int k = 0; k < n; k++) {
             uint64_t tag = events[k].data.u64;
             if (tag == STOP_TAG)
                 continue; /* the wake-up of closer_stop, which set `stopping` */
             int i = (int)(tag & 0xffffffffu);
             struct slot *s = &c->slots[i];
-            if (s->fd >= 0 && s->gen == (uint32_t)(tag >> 32) &&
+            /* Not armed yet: its worker is between adding it and saying so; the event is
+             * reported again by the next wait. */
+            if (atomic_load_explicit(&s->armed, memory_order_acquire) &&
+                s->gen == (uint32_t)(tag >> 32) &&
                 drain(s->fd, &s->drained, c->scratch, sizeof(c->scratch)))
                 release(c, i);
         }
@@ -131,7 +147,6 @@ static void *closer_main(void *arg)
             expire(c, now);
             next_scan = now + SCAN_MS;
         }
-        pthread_mutex_unlock(&c->lock);
         if (stop)
             break;
     }
@@ -150,6 +165,7 @@ struct closer *closer_start(char *err, size_t errlen)
     atomic_init(&c->stopping, false);
     pthread_mutex_init(&c->lock, NULL);
     for (int i = 0; i < CLOSER_MAX_CONNECTIONS; i++) {
+        atomic_init(&c->slots[i].armed, false);
         c->slots[i].fd = -1;
         c->slots[i].next_free = i + 1 < CLOSER_MAX_CONNECTIONS ? i + 1 : -1;
     }
@@ -186,23 +202,26 @@ void closer_close(struct closer *c, int fd)
     }
     pthread_mutex_lock(&c->lock);
     int i = c->free_head;
-    if (i >= 0) {
-        struct slot *s = &c->slots[i];
-        s->fd = fd;
-        s->drained = 0;
-        s->deadline_ms = now_ms() + CLOSER_LINGER_S * 1000;
-        /* Added while the lock is held: the thread never sees a slot that is not armed. */
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
-                                 .data.u64 = (uint64_t)s->gen << 32 | (uint32_t)i};
-        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
-            c->free_head = s->next_free;
-            pthread_mutex_unlock(&c->lock);
-            return;
-        }
-        s->fd = -1;
-    }
+    if (i >= 0)
+        c->free_head = c->slots[i].next_free;
     pthread_mutex_unlock(&c->lock);
-    linger_here(fd);
+    if (i < 0) {
+        linger_here(fd);
+        return;
+    }
+    struct slot *s = &c->slots[i];
+    s->fd = fd;
+    s->drained = 0;
+    s->deadline_ms = now_ms() + CLOSER_LINGER_S * 1000;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
+                             .data.u64 = (uint64_t)s->gen << 32 | (uint32_t)i};
+    if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        s->fd = -1;
+        push_free(c, i);
+        linger_here(fd);
+        return;
+    }
+    atomic_store_explicit(&s->armed, true, memory_order_release);
 }
 
 void closer_stop(struct closer *c)
@@ -216,7 +235,7 @@ void closer_stop(struct closer *c)
     (void)rc;
     pthread_join(c->thread, NULL);
     for (int i = 0; i < CLOSER_MAX_CONNECTIONS; i++) {
-        if (c->slots[i].fd >= 0)
+        if (atomic_load(&c->slots[i].armed))
             close(c->slots[i].fd);
     }
     close(c->epoll_fd);
