@@ -21,7 +21,8 @@
 #define VALUE_SPACE (64 * 1024)
 
 struct forward_client {
-    CURL *curl;
+    CURL *curl;   /* configured, never performed: each call runs on a copy (forward_call) */
+    CURLM *multi; /* runs every copy: its wake-up sockets are made once, not per call */
     char errbuf[CURL_ERROR_SIZE];
     char errdetail[CURL_ERROR_SIZE + 96];
 
@@ -276,6 +277,10 @@ static const char *set_fixed_options(struct forward_client *b)
      * one idle connection per worker (libcurl's default keeps five in all). */
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_MAXCONNECTS, (long)CONFIG_MAX_WORKERS);
+    /* The transfers run on b->multi (see perform), whose own limit is the one libcurl
+     * applies: by default four per easy handle it runs, which is four for the whole shared
+     * pool, and every worker beyond the fourth would reconnect for each call. */
+    curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, (long)CONFIG_MAX_WORKERS);
     if (share && curl_easy_setopt(c, CURLOPT_SHARE, share) != CURLE_OK)
         return "libcurl refused the shared DNS and TLS session caches";
     return NULL;
@@ -284,7 +289,9 @@ static const char *set_fixed_options(struct forward_client *b)
 struct forward_client *forward_client_new(char *err, size_t errlen)
 {
     struct forward_client *b = calloc(1, sizeof(*b));
-    if (!b || !(b->curl = curl_easy_init())) {
+    if (!b || !(b->curl = curl_easy_init()) || !(b->multi = curl_multi_init())) {
+        if (b)
+            curl_easy_cleanup(b->curl);
         free(b);
         snprintf(err, errlen, "cannot create a libcurl handle");
         return NULL;
@@ -303,6 +310,7 @@ void forward_client_free(struct forward_client *b)
 {
     if (!b)
         return;
+    curl_multi_cleanup(b->multi);
     curl_easy_cleanup(b->curl);
     free(b);
 }
@@ -390,6 +398,33 @@ static bool set_rule_options(CURL *c, const struct rule *r)
            curl_easy_setopt(c, CURLOPT_SSLKEY, r->tls_client_key) == CURLE_OK;
 }
 
+/*
+ * Performs one transfer of h on the client's multi handle: what curl_easy_perform does, but
+ * curl_easy_perform makes a multi handle for every easy handle it is given, with a pair of
+ * wake-up sockets (socketpair, fcntl, two closes), and every call gives it a new copy. The
+ * timeouts are h's: the multi handle stops the transfer when they pass.
+ */
+static CURLcode perform(CURLM *multi, CURL *h)
+{
+    if (curl_multi_add_handle(multi, h) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    int running = 1;
+    CURLMcode mc = CURLM_OK;
+    while (running && mc == CURLM_OK) {
+        mc = curl_multi_perform(multi, &running);
+        if (running && mc == CURLM_OK)
+            mc = curl_multi_poll(multi, NULL, 0, 1000, NULL); /* shorter: h's own timeout */
+    }
+    CURLcode rc = mc == CURLM_OK ? CURLE_RECV_ERROR : CURLE_FAILED_INIT;
+    int left;
+    for (CURLMsg *m; (m = curl_multi_info_read(multi, &left));) {
+        if (m->msg == CURLMSG_DONE && m->easy_handle == h)
+            rc = m->data.result;
+    }
+    curl_multi_remove_handle(multi, h);
+    return rc;
+}
+
 static enum cause failure_cause(CURLcode rc)
 {
     switch (rc) {
@@ -451,7 +486,7 @@ enum auth_status forward_call(struct forward_client *b, const struct rule *r,
         res->cause = CAUSE_TRANSPORT;
         return AUTH_FAILED;
     }
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = perform(b->multi, h);
     curl_off_t us = 0;
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

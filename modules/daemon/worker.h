@@ -7,7 +7,9 @@
  * others. Each worker
  * finishes its request before it accepts again, so an answer is never held back until another
  * connection arrives. Each worker owns its scratch space (libcurl handle, buffers) for the
- * whole run and decides with the policy it acquires from the swap for each request.
+ * whole run and decides with the policy it acquires from the swap for each request. A
+ * finished TCP connection goes to the pool's closer (daemon/closer.h), so a web server that
+ * is slow to close its end never holds a worker; a unix socket is closed by the worker.
  */
 #ifndef AUTHZ_WORKER_H
 #define AUTHZ_WORKER_H

@@ -43,12 +43,14 @@ def encode_request(params, role=RESPONDER):
 
 
 def request(sock_path, params, role=RESPONDER, timeout=30.0):
-    """Sends one request to the FastCGI server on the unix socket; returns (status, headers).
+    """Sends one request to the FastCGI server on the unix socket sock_path, or over TCP when
+    it is a (host, port) pair; returns (status, headers).
 
     status is the number of the CGI Status header (200 when absent), headers a dict of the
     answer's header lines (names lower-cased).
     """
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    family = socket.AF_INET if isinstance(sock_path, tuple) else socket.AF_UNIX
+    s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         s.connect(sock_path)

@@ -158,6 +158,33 @@ def test_auth_connections_are_reused(auth, authorizer, workers):
         assert len({r["conn"] for r in stats["requests"]}) == 1
 
 
+def test_auth_connections_are_reused_by_more_than_four_concurrent_workers(auth, authorizer):
+    """Eight calls at a time, in rounds: each worker keeps its connection to the auth service
+    between rounds (libcurl's default pool for a handle keeps only four)."""
+    workers = 8
+    a = authorizer(build_config(auth.url(status=200, h="userId:1", delay_ms=300),
+                                workers=workers))
+    for rnd in range(4):
+        results = [None] * workers
+
+        def client(i):
+            try:
+                results[i] = a.request("/protected?r=%d" % rnd, {"Authorization": "Bearer x"})
+            except Exception as e:
+                results[i] = e
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for resp in results:
+            assert_allowed(resp, [("X-Auth-UserId", "1")], "r=%d" % rnd)
+    stats = auth.stats()
+    assert len(stats["requests"]) == 4 * workers
+    assert stats["auth_connections"] <= workers
+
+
 def test_connection_reused_after_denials(auth, authorizer):
     a = authorizer(build_config(auth.url(mode="token"), workers=1))
     for i in range(10):

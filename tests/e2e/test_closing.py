@@ -1,0 +1,89 @@
+"""How finished connections are closed: a web server that is slow to close its end, or
+never closes it, must not hold a worker, and closing must not reset an answer away.
+
+No clock is read: each test checks what was answered, and that a connection the client left
+open was still being looked after (not yet dropped) when the next request was answered.
+"""
+
+import os
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+import fcgiclient as fc
+from conftest import SLOW, assert_allowed, build_config, cgi_params, closed_port
+
+GOOD = {"Authorization": "Bearer good"}
+IDENTITY = [("X-Auth-UserId", "42"), ("X-Auth-UserCountryId", "DE")]
+
+
+@pytest.fixture(params=["tcp", "unix"])
+def one_worker(request, auth, authorizer):
+    """An authorizer with a single worker, listening on TCP or on a unix socket."""
+    if request.param == "tcp":
+        port = closed_port()
+        listen, address = "127.0.0.1:%d" % port, ("127.0.0.1", port)
+    else:
+        d = tempfile.mkdtemp(prefix="authz-")  # unix socket paths are short
+        request.addfinalizer(lambda: shutil.rmtree(d, ignore_errors=True))
+        listen = address = os.path.join(d, "a.sock")
+    a = authorizer(build_config(auth.url(mode="token"), workers=1, listen=listen),
+                   address=address)
+    a.transport = request.param
+    return a
+
+
+def answered_and_left_open(a, n):
+    """Sends one request, reads its whole answer, and keeps the connection open."""
+    sock = fc.connect(a.address, timeout=10 * SLOW)
+    sock.sendall(fc.build_request(cgi_params("/protected?held=%d" % n, GOOD)))
+    resp = fc.read_response(sock)
+    assert_allowed(resp, IDENTITY, "held=%d&countryId=DE" % n)
+    return sock
+
+
+def test_a_client_that_never_closes_does_not_hold_the_worker(one_worker):
+    """With one worker, connections whose client never closes them must not stop the next
+    requests from being answered (the worker would otherwise wait for each to close)."""
+    held = [answered_and_left_open(one_worker, i) for i in range(3)]
+    try:
+        resp = one_worker.request("/protected", GOOD, timeout=10 * SLOW)
+        assert_allowed(resp, IDENTITY, "countryId=DE")
+        if one_worker.transport == "tcp":
+            # Still lingering rather than dropped: bytes sent now are read and discarded,
+            # where a closed socket would answer them with a reset.
+            for sock in held:
+                sock.sendall(b"\0" * 64)
+                assert sock.recv(1) == b"", "the authorizer sent more after its answer"
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_many_sequential_requests_over_tcp_on_few_workers(auth, authorizer):
+    """Every connection a web server opens is answered, however many follow each other."""
+    a = authorizer(build_config(auth.url(mode="token"), workers=2))
+    for i in range(300):
+        resp = a.request("/protected?n=%d" % i, {"Authorization": "Bearer good:%d" % i})
+        assert_allowed(resp, [("X-Auth-UserId", str(i)), ("X-Auth-UserCountryId", "C%d" % i)],
+                       "n=%d&countryId=C%d" % (i, i))
+
+
+def test_an_unread_request_body_does_not_reset_the_answer(auth, authorizer):
+    """A responder request with a body the authorizer never reads: the answer must arrive
+    whole, and the client sees the end of it, not a reset."""
+    a = authorizer(build_config(auth.url(mode="token"), workers=1))
+    body = b"x" * (200 * 1024)
+    for i in range(20):
+        sock = fc.connect(a.address, timeout=10 * SLOW)
+        try:
+            sock.sendall(fc.build_request(cgi_params("/protected", GOOD), role=fc.RESPONDER,
+                                          stdin=body))
+            resp = fc.read_response(sock)
+            assert resp.status == 200, resp
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(1) == b""
+        finally:
+            sock.close()
