@@ -104,22 +104,50 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum wait_end {
+    WAIT_HIT,     /* the other's answer appeared: res holds it */
+    WAIT_OURS,    /* the other left without an answer to share; the lock is ours now */
+    WAIT_GAVE_UP, /* the rule's timeout passed, or Redis failed: ask without the lock */
+};
+
 /*
  * Another authorizer holds the lock for this key: it is asking the service. Waits for its
- * answer to appear, at most the rule's timeout; false when it did not (then ask).
+ * answer to appear, until a deadline on the clock (the rule's timeout: slow Redis calls
+ * count against it too). An answer that is not kept (no-store, an error, a denial without
+ * negativeTtl) never appears, but its asker releases the lock: taking the lock then tells
+ * this worker to stop waiting and ask itself.
  */
-static bool wait_for_other(const struct cached_authenticator *ca, struct auth_worker *w,
-                           const struct cache_key *key, struct auth_result *res)
+static enum wait_end wait_for_other(const struct cached_authenticator *ca, struct auth_worker *w,
+                                    const struct cache_key *key, long hold,
+                                    struct sharedcache_lock *lock, struct auth_result *res)
 {
-    for (long waited = 0; waited < ca->rule->timeout_ms; waited += LOCK_POLL_MS) {
-        sleep_ms(LOCK_POLL_MS);
+    int64_t deadline = monotonic_ms() + ca->rule->timeout_ms;
+    for (;;) {
+        int64_t left = deadline - monotonic_ms();
+        if (left <= 0)
+            return WAIT_GAVE_UP;
+        sleep_ms(left < LOCK_POLL_MS ? (long)left : LOCK_POLL_MS);
         enum sharedcache_status st;
         if (shared_get(ca, w, key, res, &st))
-            return true;
-        if (st != SHAREDCACHE_MISS) /* a fault, or an entry we cannot use: stop waiting */
-            return false;
+            return WAIT_HIT;
+        if (st != SHAREDCACHE_MISS || monotonic_ms() >= deadline)
+            return WAIT_GAVE_UP; /* a fault, or an entry we cannot use: stop waiting */
+        struct sharedcache_result sr;
+        st = sharedcache_try_lock(w->shared, ca->shared.cache, key->digest, ca->shared.fingerprint,
+                                  hold, lock, &sr);
+        note(ca, "lock", st, &sr);
+        if (st == SHAREDCACHE_OK)
+            return WAIT_OURS;
+        if (st != SHAREDCACHE_BUSY)
+            return WAIT_GAVE_UP;
     }
-    return false;
 }
 
 /* The leader's way to an answer with a shared level: Redis, perhaps the lock, the service. */
@@ -146,9 +174,17 @@ static enum auth_status lead_shared(const struct cached_authenticator *ca, struc
                                                           ca->shared.fingerprint, hold, &lock, &sr);
         note(ca, "lock", ls, &sr);
         locked = ls == SHAREDCACHE_OK;
-        if (ls == SHAREDCACHE_BUSY && wait_for_other(ca, w, key, res)) {
-            *state = CACHE_SHARED_HIT;
-            return AUTH_OK;
+        if (ls == SHAREDCACHE_BUSY) {
+            switch (wait_for_other(ca, w, key, hold, &lock, res)) {
+            case WAIT_HIT:
+                *state = CACHE_SHARED_HIT;
+                return AUTH_OK;
+            case WAIT_OURS:
+                locked = true;
+                break;
+            case WAIT_GAVE_UP:
+                break;
+            }
         }
     }
     enum auth_status st = inner->ask(inner, w, req, res, &inner_state);

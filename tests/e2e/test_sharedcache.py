@@ -71,9 +71,11 @@ def files(tmp_path, secret=SECRET_HEX + "\n", password=PASSWORD + "\n"):
 
 
 def shared_config(auth_url, redis, tmp_path, ttl=30, negative_ttl=0, lock=False, timeout=200,
-                  extra="", headers=None, secret=None, address=None, **kw):
+                  extra="", headers=None, secret=None, address=None, rule_timeout=None, **kw):
     secret_path, pass_path = files(tmp_path, **({"secret": secret} if secret else {}))
     mw_kw = dict(forward=(), params=(), required=("Authorization",))
+    if rule_timeout is not None:
+        mw_kw["timeout"] = rule_timeout
     if headers is not None:
         mw_kw["headers"] = headers
     mw = middleware(auth_url, **mw_kw).replace(
@@ -333,6 +335,35 @@ def test_the_lock_makes_a_cold_fleet_ask_once(auth, authorizer, redis, tmp_path)
         t.join()
     assert results == ["zed"] * 3
     assert len(auth.requests()) == 1
+
+
+@pytest.mark.parametrize("answer", [
+    dict(mode="plain", h=["userId:zed", "Cache-Control:no-store"]),
+    dict(mode="plain", status=503),
+    dict(mode="token", token="nope"),  # a denial, and negativeTtl is 0
+])
+def test_a_waiter_stops_when_the_asker_had_nothing_to_share(auth, authorizer, redis, tmp_path,
+                                                            answer):
+    """An answer that is not kept never appears in Redis: the instance waiting for it must
+    notice that the lock was released and ask itself, not wait out the rule's long timeout
+    (here longer than the client waits)."""
+    token = answer.pop("token", "good:zed")
+    text = shared_config(auth.url(delay_ms=300, **answer), redis, tmp_path,
+                         lock=True, rule_timeout=120)
+    first, second = authorizer(text), authorizer(text)
+    results = {}
+
+    def ask(name, a):
+        results[name] = a.request("/protected", {"Authorization": "Bearer " + token},
+                                  timeout=20 * SLOW)
+
+    t = threading.Thread(target=ask, args=("first", first))
+    t.start()
+    procs.wait_until(lambda: len(auth.requests()) == 1, 10 * SLOW, "the first auth call")
+    ask("second", second)
+    t.join()
+    assert results["first"].status_line == results["second"].status_line
+    assert len(auth.requests()) == 2  # nothing to share: each asked
 
 
 def test_bad_shared_settings_name_the_file_and_setting(authorizer, tmp_path, redis):
