@@ -8,25 +8,31 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "base/log.h"
 
 #define MAX_FILE 1024 /* a password or a secret is far shorter */
 
 /* Reads a small file whole, without its one trailing newline. -1 with err on failure. */
-static long read_small(const char *where, const char *setting, const char *file, unsigned char *out,
-                       size_t cap, char *err, size_t errlen)
+static long read_small(const char *where, const char *file, unsigned char *out, size_t cap,
+                       char *err, size_t errlen)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: %s: cannot read '%s': %s", where, setting, file,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: cannot read '%s': %s", where, file, strerror(errno));
         return -1;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+        log_warn("%s: '%s' can be read or written by every user of this machine; chmod o-rw it",
+                 where, file);
     size_t n = fread(out, 1, cap, f);
     bool longer = n == cap && fgetc(f) != EOF;
     bool failed = ferror(f);
     fclose(f);
     if (failed || longer) {
-        snprintf(err, errlen, "%s: %s: '%s' %s", where, setting, file,
+        snprintf(err, errlen, "%s: '%s' %s", where, file,
                  failed ? "could not be read" : "is too long");
         OPENSSL_cleanse(out, cap);
         return -1;
@@ -48,11 +54,11 @@ static int hex_digit(unsigned char c)
 }
 
 /* A secret: 32 raw bytes or 64 hex digits. */
-static bool read_secret(const char *where, const char *setting, const char *file,
+static bool read_secret(const char *where, const char *file,
                         unsigned char secret[SHAREDCACHE_SECRET_LEN], char *err, size_t errlen)
 {
     unsigned char text[MAX_FILE];
-    long n = read_small(where, setting, file, text, sizeof(text), err, errlen);
+    long n = read_small(where, file, text, sizeof(text), err, errlen);
     bool ok = false;
     if (n == SHAREDCACHE_SECRET_LEN) {
         memcpy(secret, text, SHAREDCACHE_SECRET_LEN);
@@ -65,11 +71,16 @@ static bool read_secret(const char *where, const char *setting, const char *file
             secret[i] = (unsigned char)(hi << 4 | lo);
         }
     }
-    if (n >= 0 && !ok)
+    /* All zeros, or one byte repeated: a placeholder, not a secret. */
+    bool repeated = ok;
+    for (size_t i = 1; i < SHAREDCACHE_SECRET_LEN && repeated; i++)
+        repeated = secret[i] == secret[0];
+    if (n >= 0 && (!ok || repeated))
         snprintf(err, errlen,
-                 "%s: %s: '%s' must hold 32 random bytes or 64 hexadecimal digits (for example "
-                 "from `openssl rand -hex 32`)",
-                 where, setting, file);
+                 "%s: '%s' must hold 32 random bytes or 64 hexadecimal digits (for example "
+                 "from `openssl rand -hex 32`)%s",
+                 where, file, repeated ? ", not one byte repeated" : "");
+    ok = ok && !repeated;
     OPENSSL_cleanse(text, sizeof(text));
     return ok;
 }
@@ -89,14 +100,13 @@ static bool load(const struct shared_cache_settings *c, struct loaded *l, char *
     l->s.timeout_ms = c->timeout_ms;
     if (c->password_file) {
         unsigned char text[MAX_FILE];
-        long n =
-            read_small(c->where, "passwordFile", c->password_file, text, sizeof(text), err, errlen);
+        long n = read_small(c->password_where, c->password_file, text, sizeof(text), err, errlen);
         if (n < 0)
             return false;
         if (n == 0 || n > SHAREDCACHE_MAX_CREDENTIAL || memchr(text, '\0', (size_t)n) ||
             memchr(text, '\n', (size_t)n) || memchr(text, '\r', (size_t)n)) {
-            snprintf(err, errlen, "%s: passwordFile: '%s' must hold one line of 1 to %d bytes",
-                     c->where, c->password_file, SHAREDCACHE_MAX_CREDENTIAL);
+            snprintf(err, errlen, "%s: '%s' must hold one line of 1 to %d bytes", c->password_where,
+                     c->password_file, SHAREDCACHE_MAX_CREDENTIAL);
             OPENSSL_cleanse(text, sizeof(text));
             return false;
         }
@@ -104,11 +114,10 @@ static bool load(const struct shared_cache_settings *c, struct loaded *l, char *
         OPENSSL_cleanse(text, sizeof(text));
         l->s.password = l->password;
     }
-    if (!read_secret(c->where, "secretFile", c->secret_file, l->s.secret, err, errlen))
+    if (!read_secret(c->secret_where, c->secret_file, l->s.secret, err, errlen))
         return false;
     if (c->old_secret_file) {
-        if (!read_secret(c->where, "oldSecretFile", c->old_secret_file, l->s.old_secret, err,
-                         errlen))
+        if (!read_secret(c->old_secret_where, c->old_secret_file, l->s.old_secret, err, errlen))
             return false;
         l->s.has_old_secret = true;
     }

@@ -247,6 +247,9 @@ void config_free(struct config *cfg)
     free(cfg->shared_cache.old_secret_file);
     free(cfg->shared_cache.key_prefix);
     free(cfg->shared_cache.where);
+    free(cfg->shared_cache.password_where);
+    free(cfg->shared_cache.secret_where);
+    free(cfg->shared_cache.old_secret_where);
     free(cfg->listen);
     free(cfg->metrics_listen);
     free(cfg->file);

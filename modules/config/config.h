@@ -112,8 +112,11 @@ struct shared_cache_settings {
     char *password_file, *secret_file, *old_secret_file;
     char *key_prefix;
     int timeout_ms;
-    bool lock; /* a short lock per key so that a cold fleet asks about once */
-    char *where;
+    bool lock;   /* a short lock per key so that a cold fleet asks about once */
+    char *where; /* "FILE:LINE: sharedCache", for errors found later */
+    /* The same for each file setting ("FILE:LINE: sharedCache.secretFile"), NULL if unset:
+     * what a file holds is checked when the policy is built, and named at its own line. */
+    char *password_where, *secret_where, *old_secret_where;
 };
 
 /* One `headers` or `params` entry: auth-response header -> upstream header or parameter. */

@@ -1169,6 +1169,17 @@ static const struct setting shared_cache_settings[] = {
     SETTINGS_END,
 };
 
+/* "FILE:LINE: NAME" for setting s, for errors found after loading; NULL if out of memory. */
+static char *where_of(struct loader *ld, const config_setting_t *s, const char *name,
+                      const char *suffix)
+{
+    char where[768];
+    snprintf(where, sizeof(where), "%s:%d: %s%s",
+             config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
+             (int)config_setting_source_line(s), name, suffix);
+    return strdup(where);
+}
+
 /* sharedCache = { ... } (milliseconds for timeout, as Redis calls are short). */
 static int parse_shared_cache(struct loader *ld, const config_setting_t *s, void *field)
 {
@@ -1181,13 +1192,17 @@ static int parse_shared_cache(struct loader *ld, const config_setting_t *s, void
         return -1;
     if (!sc->key_prefix && !(sc->key_prefix = strdup("authz:")))
         return settings_fail(ld, s, "out of memory");
-    char where[512];
-    snprintf(where, sizeof(where), "%s:%d: sharedCache",
-             config_setting_source_file(s) ? config_setting_source_file(s) : ld->file,
-             (int)config_setting_source_line(s));
-    sc->where = strdup(where);
+    sc->where = where_of(ld, s, "sharedCache", "");
     sc->enabled = true;
-    return sc->where ? 0 : settings_fail(ld, s, "out of memory");
+    bool ok = sc->where;
+    static const char *const files[] = {"passwordFile", "secretFile", "oldSecretFile"};
+    char **wheres[] = {&sc->password_where, &sc->secret_where, &sc->old_secret_where};
+    for (size_t i = 0; i < N(files); i++) {
+        const config_setting_t *f = config_setting_get_member(s, files[i]);
+        if (f && !(*wheres[i] = where_of(ld, f, "sharedCache.", files[i])))
+            ok = false;
+    }
+    return ok ? 0 : settings_fail(ld, s, "out of memory");
 }
 
 /* A middleware's cache with shared = true needs the sharedCache it shares through. */

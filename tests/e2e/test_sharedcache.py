@@ -19,7 +19,12 @@ from conftest import AUTHORIZER_CMD, SLOW, build_config, middleware
 REDIS = shutil.which("redis-server")
 CLI = shutil.which("redis-cli")
 PASSWORD = "s3cret-redis-pass"
-SECRET_HEX = "6f" * 32
+SECRET_HEX = "".join("%02x" % i for i in range(32))
+
+
+def other_secret(seed):
+    """Another valid secret: 64 hex digits that are not one byte repeated."""
+    return "".join("%02x" % ((i * 7 + seed) % 256) for i in range(32))
 
 pytestmark = pytest.mark.skipif(not (REDIS and CLI),
                                 reason="needs redis-server and redis-cli (scripts/install-deps)")
@@ -67,6 +72,8 @@ def files(tmp_path, secret=SECRET_HEX + "\n", password=PASSWORD + "\n"):
     secret_path.write_text(secret)
     pass_path = tmp_path / "redis.pass"
     pass_path.write_text(password)
+    secret_path.chmod(0o600)
+    pass_path.chmod(0o600)
     return str(secret_path), str(pass_path)
 
 
@@ -228,7 +235,7 @@ def test_a_value_sealed_under_another_secret_does_not_open(auth, authorizer, red
     (alice_key,) = redis.keys()
     other = tmp_path / "attacker"
     other.mkdir()
-    m = authorizer(shared_config(auth.url(mode="token"), redis, other, secret="ee" * 32))
+    m = authorizer(shared_config(auth.url(mode="token"), redis, other, secret=other_secret(4)))
     m.request("/protected", {"Authorization": "Bearer good:mallory"})
     (forged_key,) = [k for k in redis.keys() if k != alice_key]
     subprocess.run([CLI, "-p", str(redis.port), "--no-auth-warning", "-a", PASSWORD, "COPY",
@@ -243,7 +250,7 @@ def test_another_secret_or_policy_does_not_read_the_entries(auth, authorizer, re
     a.request("/protected", {"Authorization": "Bearer good:alice"})
     other = tmp_path / "other"
     other.mkdir()
-    b = authorizer(shared_config(auth.url(mode="token"), redis, other, secret="ab" * 32))
+    b = authorizer(shared_config(auth.url(mode="token"), redis, other, secret=other_secret(1)))
     assert user_of(b.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
     assert len(auth.requests()) == 2
     # The same secret, but a policy that exports another header: entries of its own.
@@ -263,7 +270,7 @@ def test_rotation_reads_entries_under_the_old_secret(auth, authorizer, redis, tm
     old.write_text(SECRET_HEX + "\n")
     rotated = tmp_path / "rotated"
     rotated.mkdir()
-    b = authorizer(shared_config(auth.url(mode="token"), redis, rotated, secret="cd" * 32,
+    b = authorizer(shared_config(auth.url(mode="token"), redis, rotated, secret=other_secret(2),
                                  extra="  oldSecretFile = \"%s\";\n" % old))
     assert user_of(b.request("/protected", {"Authorization": "Bearer good:alice"})) == "alice"
     assert len(auth.requests()) == 1
@@ -366,6 +373,10 @@ def test_a_waiter_stops_when_the_asker_had_nothing_to_share(auth, authorizer, re
     assert len(auth.requests()) == 2  # nothing to share: each asked
 
 
+def line_of(path, word):
+    return next(i for i, l in enumerate(path.read_text().splitlines(), 1) if word in l)
+
+
 def test_bad_shared_settings_name_the_file_and_setting(authorizer, tmp_path, redis):
     def check(text):
         conf = tmp_path / "bad.conf"
@@ -376,7 +387,15 @@ def test_bad_shared_settings_name_the_file_and_setting(authorizer, tmp_path, red
 
     rc, msg = check(shared_config("http://127.0.0.1:1/auth", redis, tmp_path, secret="short\n"))
     assert rc != 0 and "secretFile" in msg and "cache.key" in msg and "bad.conf" in msg
+    assert "bad.conf:%d: sharedCache.secretFile:" % line_of(tmp_path / "bad.conf", "secretFile") \
+        in msg
+    rc, msg = check(shared_config("http://127.0.0.1:1/auth", redis, tmp_path, secret="00" * 32))
+    assert rc != 0 and "one byte repeated" in msg
     good = shared_config("http://127.0.0.1:1/auth", redis, tmp_path)
+    (tmp_path / "cache.key").chmod(0o644)
+    rc, msg = check(good)
+    assert rc == 0 and "every user of this machine" in msg and "secretFile" in msg
+    (tmp_path / "cache.key").chmod(0o600)
     rc, msg = check(good)
     assert rc == 0, msg
     no_level = good[good.index("};\n") + 3:]
@@ -436,7 +455,7 @@ def test_redis_killed_and_restarted_under_load(auth, authorizer, redis, tmp_path
 def test_a_reload_reads_the_secret_again(auth, authorizer, redis, tmp_path):
     a = authorizer(shared_config(auth.url(mode="token"), redis, tmp_path))
     a.request("/protected", {"Authorization": "Bearer good:alice"})
-    (tmp_path / "cache.key").write_text("12" * 32 + "\n")
+    (tmp_path / "cache.key").write_text(other_secret(3) + "\n")
     a.proc.send_signal(signal.SIGHUP)
     procs.wait_until(lambda: "now serving" in a.log(), 10 * SLOW, "the reload")
     # Empty caches after a reload, and the entry in Redis is under the old secret: asked again.
