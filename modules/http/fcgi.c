@@ -248,7 +248,9 @@ static void begin_request(struct fcgi_parser *p)
         end_request(&p->replies, p->rid, CANT_MPX_CONN);
         return;
     }
-    if (role < FCGI_ROLE_RESPONDER || role > FCGI_ROLE_FILTER) {
+    /* FILTER is refused too: its answer would be read as the filtered page, and no web
+     * server deploys an authorizer so. */
+    if (role != FCGI_ROLE_RESPONDER && role != FCGI_ROLE_AUTHORIZER) {
         end_request(&p->replies, p->rid, UNKNOWN_ROLE);
         return;
     }

@@ -10,7 +10,8 @@
  * reported (struct fcgi_request.refusal) so that it can be answered 400; a connection that
  * breaks the protocol is reported as an error and must be closed.
  *
- * Handled here: BEGIN_REQUEST (roles RESPONDER, AUTHORIZER and FILTER; KEEP_CONN), PARAMS,
+ * Handled here: BEGIN_REQUEST (roles RESPONDER and AUTHORIZER; any other, FILTER included,
+ * is answered FCGI_UNKNOWN_ROLE; KEEP_CONN), PARAMS,
  * ABORT_REQUEST, one request at a time per connection (another BEGIN_REQUEST meanwhile is
  * answered FCGI_CANT_MPX_CONN), records of requests no longer active (ignored, as the
  * specification says: a request's STDIN is never read), management records (GET_VALUES is

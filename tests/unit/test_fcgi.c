@@ -339,6 +339,16 @@ static void test_unknown_role_and_abort(void)
     UNIT_INT_EQ(id, 5);
     UNIT_INT_EQ(c[4], 3); /* FCGI_UNKNOWN_ROLE */
 
+    in.len = 0; /* FILTER: its answer would be taken for the page itself */
+    begin(&in, 7, FCGI_ROLE_FILTER, false);
+    params(&in, 7, &pairs, 1000);
+    fresh();
+    UNIT_INT_EQ(feed(&in, 4096, &req, NULL), FCGI_MORE);
+    first_reply(&type, &id, &c, &len);
+    UNIT_INT_EQ(type, 3);
+    UNIT_INT_EQ(id, 7);
+    UNIT_INT_EQ(c[4], 3);
+
     in.len = 0;
     begin(&in, 6, FCGI_ROLE_AUTHORIZER, true);
     record(&in, 2, 6, "", 0); /* ABORT_REQUEST */
