@@ -25,7 +25,8 @@ bool buf_add(struct buf *b, const void *p, size_t n)
         b->full = true;
         return false;
     }
-    memcpy(b->data + b->len, p, n);
+    if (n) /* p may be NULL for nothing (an empty body): memcpy must not see it */
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return true;

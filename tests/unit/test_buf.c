@@ -84,6 +84,10 @@ static void test_binary_bytes(void)
     CU_ASSERT_TRUE(buf_add(&b, "a\0b", 3));
     CU_ASSERT_EQUAL(b.len, 3);
     CU_ASSERT_EQUAL(memcmp(mem, "a\0b\0", 4), 0);
+    /* Nothing to add, from no memory (an empty body): no memcpy from NULL (the sanitizers
+     * of make distcheck stop the process on that). */
+    CU_ASSERT_TRUE(buf_add(&b, NULL, 0));
+    CU_ASSERT_EQUAL(b.len, 3);
 }
 
 static void test_urlencoded(void)
