@@ -26,6 +26,33 @@ bool http_value_is_safe(const char *s, size_t len)
     return len <= HTTP_MAX_VALUE && http_value_is_clean(s, len);
 }
 
+bool http_authority_is_valid(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (len > 0 && s[0] == '[') { /* IP literal: hex digits, ':' and '.' (IPv4 suffix) */
+        for (i = 1; i < len && s[i] != ']'; i++)
+            if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
+                return false;
+        if (i == len || i == 1)
+            return false;
+        i++;
+    } else {
+        for (; i < len && s[i] != ':'; i++)
+            if (!isalnum((unsigned char)s[i]) && (!s[i] || !strchr("-._~!$&'()*+,;=%", s[i])))
+                return false;
+        if (i == 0)
+            return false;
+    }
+    if (i == len)
+        return true;
+    if (s[i] != ':' || len - i - 1 > 5)
+        return false;
+    for (i++; i < len; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
 bool http_value_is_clean(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {

@@ -25,6 +25,15 @@ bool http_value_is_safe(const char *s, size_t len);
 /* No control character at all (CR, LF, NUL, TAB, DEL, ...); no length limit. */
 bool http_value_is_clean(const char *s, size_t len);
 
+/*
+ * An RFC 3986 authority without user information, as a Host header must be: a reg-name
+ * (letters, digits, "-._~", sub-delims, %-escapes) or an IP literal in brackets, then
+ * optionally ':' and at most 5 digits. Refuses '@', '/', '\\', '?', '#', spaces and every
+ * byte >= 0x80: a Host that a URL parser would read as another host ("a.example:@b.example").
+ * The empty string is refused too.
+ */
+bool http_authority_is_valid(const char *s, size_t len);
+
 /* Case-insensitive ASCII comparison of two byte strings of the given lengths. */
 bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen);
 

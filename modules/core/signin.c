@@ -95,7 +95,7 @@ const char *signin_location(const struct rule *r, const struct request_view *req
         const char *name = request_param(req->envp, "SERVER_NAME");
         const char *port = request_param(req->envp, "SERVER_PORT");
         if (!name || !*name || strlen(name) > REQUEST_MAX_AUTHORITY ||
-            !http_value_is_clean(name, strlen(name)))
+            !http_authority_is_valid(name, strlen(name)) || (name[0] != '[' && strchr(name, ':')))
             return "the server sent no SERVER_NAME: no sign-in redirect";
         bool default_port =
             !port || !*port || strcmp(port, strcmp(req->scheme, "https") == 0 ? "443" : "80") == 0;

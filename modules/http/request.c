@@ -134,5 +134,9 @@ const char *request_view_init(struct request_view *v, char **envp)
         !http_value_is_safe(v->method, strlen(v->method)) ||
         !http_value_is_safe(v->remote_addr, strlen(v->remote_addr)))
         return "control character in a request field";
+    /* A Host a URL parser would read as another host ("a.example:@b.example") would be
+     * told to the auth service, and be the way back of a sign-in redirect. */
+    if (*v->host && !http_authority_is_valid(v->host, strlen(v->host)))
+        return "a Host that is not host[:port]";
     return NULL;
 }

@@ -210,6 +210,25 @@ def test_rd_takes_an_allowed_host_and_refuses_a_forged_one(serve):
         assert values(resp, "Location") == []
 
 
+@pytest.mark.parametrize("host", ["app.example.test:@evil.example",
+                                  "app.example.test:80@evil.example", "app.example.test:8x",
+                                  "app.example.test\\evil.example", "app.example.test/evil"])
+def test_a_host_that_names_another_authority_is_refused(serve, host):
+    """A Host whose "port" hides user information: a URL parser reads the way back as
+    another host; nginx passes such a Host through, so the authorizer must refuse it."""
+    a = serve(['signIn = "%s";' % SIGN_IN, 'allowedHosts = ( "app.example.test" );'],
+              status=401)
+    resp = a.request("/protected", BROWSER, host=host)
+    assert resp.status == 400, (host, resp)
+    assert values(resp, "Location") == []
+
+
+def test_rd_refuses_a_server_name_that_is_not_a_host(serve):
+    a = serve(['signIn = "%s";' % SIGN_IN], status=401, www="Bearer")
+    resp = a.request("/protected", BROWSER, extra={"SERVER_NAME": "app.example.test:@evil"})
+    assert resp.status == 401 and values(resp, "Location") == []
+
+
 def test_forwarded_headers_never_change_rd(serve):
     a = serve(['signIn = "%s";' % SIGN_IN], status=401)
     forged = dict(BROWSER, **{"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "gopher",

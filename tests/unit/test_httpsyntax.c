@@ -169,6 +169,36 @@ static void test_reason(void)
     }
 }
 
+static void test_authority(void)
+{
+    static const char *const good[] = {
+        "example.com", "app.example.com:8443", "a:1",     "a:",  "127.0.0.1:80", "[::1]",
+        "[::1]:443",   "[::ffff:1.2.3.4]",     "x_y-z.~", "%41b"};
+    static const char *const bad[] = {"",
+                                      "app.example.com:@evil.com",
+                                      "app.example.com:80@evil.com",
+                                      "user@evil.com",
+                                      "a/b",
+                                      "a\\b",
+                                      "a?b",
+                                      "a#b",
+                                      "a b",
+                                      "a:123456",
+                                      "a:8x",
+                                      "a:1:2",
+                                      "[::1",
+                                      "[]",
+                                      "[::1]x",
+                                      "[::g]",
+                                      ":80",
+                                      "\xc4\xb0.example"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+        CU_ASSERT_TRUE(http_authority_is_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        CU_ASSERT_FALSE(http_authority_is_valid(bad[i], strlen(bad[i])));
+    CU_ASSERT_FALSE(http_authority_is_valid("a\0b", 3)); /* the length decides, NUL refused */
+}
+
 static const struct unit_case token_cases[] = {
     UNIT_CASE(test_token_accepts_tchars),
     UNIT_CASE(test_token_rejects_separators),
@@ -184,11 +214,8 @@ static const struct unit_case value_cases[] = {
 };
 
 static const struct unit_case name_cases[] = {
-    UNIT_CASE(test_name_eq),
-    UNIT_CASE(test_cgi_name),
-    UNIT_CASE(test_cgi_name_bounds),
-    UNIT_CASE(test_reason),
-    UNIT_END,
+    UNIT_CASE(test_name_eq), UNIT_CASE(test_cgi_name),  UNIT_CASE(test_cgi_name_bounds),
+    UNIT_CASE(test_reason),  UNIT_CASE(test_authority), UNIT_END,
 };
 
 int main(void)
