@@ -256,6 +256,9 @@ static void decide_request(const struct policy *p, const struct request_view *re
     case PATH_TOO_LONG:
         set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "path too long");
         return;
+    case PATH_DOT_SEGMENT:
+        set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "dot segment in path");
+        return;
     default:
         set(d, OUTCOME_BAD_REQUEST, 0, "bad request", "malformed path");
         return;

@@ -270,11 +270,20 @@ static long decode(const char *src, size_t len, char *dst, bool keep_slashes, bo
     return (long)o;
 }
 
+static bool is_dot_segment(const char *s, size_t n)
+{
+    return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+static bool next_segment(const char *view, size_t vlen, size_t i, bool split, size_t *start,
+                         size_t *len, size_t *next);
+
 /*
  * Builds a normalized view from decoded bytes: split into segments, optionally cut ";params",
- * resolve dot segments, lowercase. out must hold len + 2 bytes. Returns the view length.
+ * lowercase. A "." or ".." segment is not resolved but noted in *dots: the path is refused
+ * (see path_normalize). out must hold len + 2 bytes. Returns the view length.
  */
-static size_t build_view(const char *in, size_t len, enum view_kind kind, char *out)
+static size_t build_view(const char *in, size_t len, enum view_kind kind, char *out, bool *dots)
 {
     size_t o = 0;
     size_t i = 0;
@@ -290,13 +299,10 @@ static size_t build_view(const char *in, size_t len, enum view_kind kind, char *
             if (semi)
                 slen = (size_t)(semi - (in + start));
         }
-        if (slen == 0 || (slen == 1 && in[start] == '.'))
+        if (slen == 0)
             continue;
-        if (slen == 2 && in[start] == '.' && in[start + 1] == '.') {
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--; /* drop the '/' that led into the popped segment */
+        if (is_dot_segment(in + start, slen)) {
+            *dots = true;
             continue;
         }
         out[o++] = '/';
@@ -323,6 +329,12 @@ static void keep_view(struct path_views *v, char *out, size_t olen)
     for (size_t k = 0; k < v->n; k++)
         if (v->len[k] == olen && memcmp(v->view[k], out, olen) == 0)
             return;
+    /* A dot segment that only the matcher's split reading shows ("/a%2f..%2fb") or that
+     * cutting a format suffix left behind ("/a/..json") is one all the same. */
+    size_t start, n, next;
+    for (size_t i = 0; next_segment(out, olen, i, true, &start, &n, &next); i = next)
+        if (is_dot_segment(out + start, n))
+            v->dots = true;
     v->view[v->n] = out;
     v->len[v->n] = olen;
     v->split[v->n] = memchr(out, '%', olen) || memchr(out, '\\', olen);
@@ -336,7 +348,7 @@ static bool add_view(struct path_views *v, const char *in, size_t len, enum view
     char *out = view_room(v, len);
     if (!out)
         return false;
-    keep_view(v, out, build_view(in, len, kind, out));
+    keep_view(v, out, build_view(in, len, kind, out, &v->dots));
     return true;
 }
 
@@ -448,10 +460,11 @@ static bool add_app_views(struct path_views *v, size_t k, const struct path_opti
     } else {
         memcpy(w, view, len);
     }
-    /* Built again (folding may have made new separators and dot segments) and kept as the
-     * folded reading; then trimmed, and built once more (trimming may empty segments). */
+    /* Built again (folding may have made new separators and dot segments: "．．") and kept as
+     * the folded reading; then trimmed, and built once more (trimming may empty segments or
+     * make dot segments: "..." and ".. " are ".." to Windows). */
     char *t = w + sizeof(v->work) / 2;
-    n = build_view(w, n, VIEW_DECODED, t);
+    n = build_view(w, n, VIEW_DECODED, t, &v->dots);
     if (n != len || memcmp(t, view, n) != 0) {
         char *f = view_room(v, n);
         if (!f)
@@ -463,7 +476,7 @@ static bool add_app_views(struct path_views *v, size_t k, const struct path_opti
     char *out = view_room(v, n);
     if (!out)
         return false;
-    size_t olen = build_view(w, n, VIEW_DECODED, out);
+    size_t olen = build_view(w, n, VIEW_DECODED, out, &v->dots);
     const char *rest = NULL;
     size_t rest_len = 0;
     if (opt && opt->nfront_controllers)
@@ -591,6 +604,7 @@ enum path_status path_normalize(const char *raw, size_t len, const struct path_o
 {
     v->n = 0;
     v->used = 0;
+    v->dots = false;
     if (len > PATH_MAX_RAW)
         return PATH_TOO_LONG;
     if (len == 0 || raw[0] != '/')
@@ -608,11 +622,13 @@ enum path_status path_normalize(const char *raw, size_t len, const struct path_o
         if (st != PATH_OK)
             return st;
     }
+    if (v->dots)
+        return PATH_DOT_SEGMENT;
     size_t nbase = v->n;
     for (size_t k = 0; k < nbase; k++)
         if (!add_app_views(v, k, opt))
             return PATH_MALFORMED;
-    return PATH_OK;
+    return v->dots ? PATH_DOT_SEGMENT : PATH_OK;
 }
 
 /* ---- matching ---- */

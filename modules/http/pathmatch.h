@@ -8,10 +8,9 @@
  *
  * Readings of a raw path, the base ones:
  *   decoded  - every %XX decoded (also %2F and %5C), '\\' taken as '/', ";params" cut from each
- *              segment, dot segments resolved, repeated slashes collapsed (Tomcat, Spring,
- *              Windows-style readings);
- *   literal  - %2F and %5C left as part of their segment, ';' kept, dot segments resolved after
- *              decoding (nginx, lighttpd and Apache readings);
+ *              segment, repeated slashes collapsed (Tomcat, Spring, Windows-style readings);
+ *   literal  - %2F and %5C left as part of their segment, ';' kept (nginx, lighttpd and Apache
+ *              readings);
  *   plain    - decoded once, %2F included, but split on '/' only with ';' and '\\' kept
  *              (servers that decode before resolving dot segments, Go's ServeMux);
  *   cut      - "decoded" up to an encoded '#' (servers that decode before splitting);
@@ -37,6 +36,15 @@
  * characters, a space, '#', an encoded '?' (a server that decodes before splitting would read
  * a query the authorizer never saw), invalid or overlong UTF-8 ("%c0%ae"), and paths with more
  * readings than PATH_MAX_VIEWS.
+ *
+ * Also refused: a path with a "." or ".." segment in any reading (PATH_DOT_SEGMENT), however it
+ * got there ("%2e%2e", ".%2e", "%252e%252e", "..;", "\\..", "...", fullwidth full stops).
+ * Servers resolve dot segments ("/api/.." is "/") but routers that do not (Werkzeug, Express)
+ * route "/api/.." below /api; deciding on both readings would need a twin with the dots kept
+ * for every reading, twice PATH_MAX_VIEWS, and a twin carried inside its view (as `split` is)
+ * would share one first matching middleware with it, which lets a lenient "/public" listed
+ * first decide "/api/../public". Browsers and HTTP clients resolve dot segments before they
+ * send a request, so only crafted requests are refused.
  */
 #ifndef AUTHZ_PATHMATCH_H
 #define AUTHZ_PATHMATCH_H
@@ -82,12 +90,13 @@ struct path_views {
     bool split[PATH_MAX_VIEWS]; /* also matched with encoded slashes and '\\' as separators */
     char arena[PATH_ARENA];     /* the views' bytes */
     size_t used;
+    bool dots; /* a reading had a "." or ".." segment: the path is refused */
     /* Scratch space the views are built from. */
     char once[PATH_MAX_RAW], literal[PATH_MAX_RAW], twice[PATH_MAX_RAW];
     char work[4 * PATH_MAX_RAW + 8];
 };
 
-enum path_status { PATH_OK = 0, PATH_MALFORMED = -1, PATH_TOO_LONG = -2 };
+enum path_status { PATH_OK = 0, PATH_MALFORMED = -1, PATH_TOO_LONG = -2, PATH_DOT_SEGMENT = -3 };
 
 /*
  * Compiles a configured path. "/api" and "/api/" protect /api and everything below it, and so

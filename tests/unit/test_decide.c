@@ -377,12 +377,14 @@ static void test_find_middleware(void)
     UNIT_STR_EQ(find("/second/a.pdf"), "second");
     UNIT_STR_EQ(find("/SECOND/A.PDF"), "second");
     UNIT_STR_EQ(find("/second/a.pdf/page/2"), "second");
-    UNIT_STR_EQ(find("/x/../second/%61.pdf"), "second");
+    UNIT_STR_EQ(find("/x/../second/%61.pdf"), "(malformed)");
+    UNIT_STR_EQ(find("/second/%61.pdf"), "second");
     UNIT_STR_EQ(find("/second/a.txt"), "(none)");
     UNIT_STR_EQ(find("/second"), "(none)");
     UNIT_STR_EQ(find("/"), "(none)");
     UNIT_STR_EQ(find("/apix"), "(none)");
-    UNIT_STR_EQ(find("/public/..%2Fapi"), "first");
+    UNIT_STR_EQ(find("/public/..%2Fapi"), "(malformed)");
+    UNIT_STR_EQ(find("/public%2F%61pi"), "(none)");
     teardown();
 
     /* The order of the configuration decides, not which pattern is more specific. */
@@ -454,7 +456,9 @@ static enum auth_status deny_ask(const struct authenticator *self, struct auth_w
 /*
  * A lenient middleware on /api/public listed before a strict one on /api. Each reading of a
  * path is decided on its own; readings that lead to both get both, so the strict one's
- * denial stands: "/api/public/..;/admin" is /api/admin to Tomcat and Spring.
+ * denial stands: "/api/public;x/admin" is /api/public/admin to Tomcat and Spring, and below
+ * /api but not /api/public to a server that keeps ";x". Dot segments are refused (400, no
+ * middleware asked) rather than read both ways.
  */
 static void test_readings_that_disagree_get_the_strictest(void)
 {
@@ -480,14 +484,20 @@ static void test_readings_that_disagree_get_the_strictest(void)
     } cases[] = {
         {"REQUEST_URI=/api/public/x", 200, 1, 0},
         {"REQUEST_URI=/api/admin", 401, 0, 1},
-        {"REQUEST_URI=/api/public/..;/admin", 401, 0, 1},
-        {"REQUEST_URI=/api/public/%2e%2e;/admin", 401, 0, 1},
-        {"REQUEST_URI=/api/public%2F..%2Fadmin", 401, 0, 1},
-        {"REQUEST_URI=/api/public%252F..%252Fadmin", 401, 0, 1},
-        {"REQUEST_URI=/api/public\\..\\admin", 401, 0, 1},
-        {"REQUEST_URI=/api/public%5C..%5Cadmin", 401, 0, 1},
+        {"REQUEST_URI=/api/public;x/admin", 401, 0, 1},
+        {"REQUEST_URI=/api/public/..;/admin", 400, 0, 0},
+        {"REQUEST_URI=/api/public/%2e%2e;/admin", 400, 0, 0},
+        {"REQUEST_URI=/api/public%2F..%2Fadmin", 400, 0, 0},
+        {"REQUEST_URI=/api/public%252F..%252Fadmin", 400, 0, 0},
+        {"REQUEST_URI=/api/public\\..\\admin", 400, 0, 0},
+        {"REQUEST_URI=/api/public%5C..%5Cadmin", 400, 0, 0},
         {"REQUEST_URI=//evil/api/admin", 401, 0, 1},
-        {"REQUEST_URI=/api/public/..%20/admin", 401, 0, 1},
+        {"REQUEST_URI=/api/public/..%20/admin", 400, 0, 0},
+        /* A router that keeps dot segments reads these below /api, a server below
+         * /api/public: refused, not decided by the lenient one alone. */
+        {"REQUEST_URI=/api/..", 400, 0, 0},
+        {"REQUEST_URI=/api/public/../../x", 400, 0, 0},
+        {"REQUEST_URI=/api/x/../public/y", 400, 0, 0},
         {"REQUEST_URI=/index.php/api/admin", 401, 0, 1},
         {"REQUEST_URI=/api/public.json", 401, 0, 1},
     };
@@ -502,7 +512,11 @@ static void test_readings_that_disagree_get_the_strictest(void)
                    cases[i].status);
         UNIT_CHECK(deny_calls == cases[i].denies, "%s: the strict one asked %d times", cases[i].uri,
                    deny_calls);
-        if (d.status == 200) {
+        UNIT_CHECK(allow_calls == cases[i].allows, "%s: the lenient one asked %d times",
+                   cases[i].uri, allow_calls);
+        if (d.status == 400) {
+            CU_ASSERT_PTR_NULL(d.mw);
+        } else if (d.status == 200) {
             CU_ASSERT_EQUAL(d.nvars, 1);
             UNIT_STR_EQ(d.mw->name, "public");
         } else {
@@ -512,7 +526,7 @@ static void test_readings_that_disagree_get_the_strictest(void)
     }
     /* When both allow, the first in configuration order exports the identity. */
     guards[1] = &allow;
-    char *both[] = {"REQUEST_URI=/api/public/..;/admin", NULL};
+    char *both[] = {"REQUEST_URI=/api/public;x/admin", NULL};
     struct request_view req;
     CU_ASSERT_PTR_NULL_FATAL(request_view_init(&req, both));
     allow_calls = 0;
@@ -596,7 +610,7 @@ static void test_decide_missing_required_header(void)
         {{"REQUEST_URI=/api/x", "HTTP_AUTHORIZATION=Bearer x", NULL}, "X-Tenant"},
         {{"REQUEST_URI=/api/x", "HTTP_AUTHORIZATION=Bearer x", "HTTP_X_TENANT=", NULL}, "X-Tenant"},
         /* Lookalike parameters are not the header. */
-        {{"REQUEST_URI=/Shared/%2e/x?q", "HTTP_AUTHORIZATIONX=a", "AUTHORIZATION=a",
+        {{"REQUEST_URI=/Shared/%78?q", "HTTP_AUTHORIZATIONX=a", "AUTHORIZATION=a",
           "HTTP_X_TENANT=t", NULL},
          "Authorization"},
     };
@@ -646,6 +660,39 @@ static void test_decide_malformed_path(void)
     CU_ASSERT_EQUAL(d.status, 400);
     CU_ASSERT_PTR_NULL(d.query);
     free(uri);
+    teardown();
+}
+
+/*
+ * A dot segment, however written, in a protected or an unprotected path: 400 before any
+ * middleware is asked. Servers resolve "/api/.." to "/", routers that keep dot segments
+ * (Werkzeug) route it below /api; no reading of it is safe to call unprotected.
+ */
+static void test_decide_dot_segments(void)
+{
+    setup();
+    CU_ASSERT_FATAL(cfg && ctx);
+    const char *paths[] = {"/api/..",          "/api/.",          "/api/%2e%2e",
+                           "/api/.%2E",        "/api/%2e.",       "/api/x/../..",
+                           "/api/x/../../pub", "/api\\..",        "/api%5C..",
+                           "/api/%252e%252e",  "/api/..;",        "/api/...",
+                           "/api/..%20",       "/public/./x",     "/shared/%EF%BC%8E%EF%BC%8E",
+                           "//evil/api/..",    "/api%2F..%2Fpub", "/..;/api/x"};
+    for (size_t i = 0; i < UNIT_N(paths); i++) {
+        char uri[128];
+        snprintf(uri, sizeof(uri), "REQUEST_URI=%s", paths[i]);
+        char *envp[] = {uri, "HTTP_AUTHORIZATION=Bearer x", "HTTP_X_TENANT=t", NULL};
+        struct decision d;
+        memset(&d, 0, sizeof(d));
+        stub_calls = 0;
+        run_decide(envp, &d);
+        UNIT_CHECK(d.status == 400, "%s: status %d, expected 400", paths[i], d.status);
+        UNIT_INT_EQ(stub_calls, 0);
+        CU_ASSERT_PTR_NULL(d.mw);
+        CU_ASSERT_PTR_NULL(d.query);
+        UNIT_CHECK(d.detail && strcmp(d.detail, "dot segment in path") == 0, "%s: detail %s",
+                   paths[i], d.detail ? d.detail : "(none)");
+    }
     teardown();
 }
 
@@ -922,6 +969,7 @@ static const struct unit_case decide_cases[] = {
     UNIT_CASE(test_decide_unprotected),
     UNIT_CASE(test_decide_missing_required_header),
     UNIT_CASE(test_decide_malformed_path),
+    UNIT_CASE(test_decide_dot_segments),
     UNIT_CASE(test_decide_bad_request),
     UNIT_CASE(test_decide_and_write),
     UNIT_CASE(test_decide_asks_the_authenticator),
