@@ -146,6 +146,8 @@ def test_cache_saves_hashes_and_dies_with_the_line(tmp_path, authorizer):
     path.write_text(line("alice", "a1") + "\n" + line("bob", "b1") + "\n")
     port = procs.free_port()
     a = authorizer(config(path, "cache = { ttl = 300; };", metrics=port))
+    # The metrics listener is a thread of its own: it may accept a little after FastCGI does.
+    procs.wait_accepting(("127.0.0.1", port), 10 * SLOW, a.child, "the metrics listener")
     assert a.request("/staging/x", basic("alice", "a1")).status == 200
     hashes = metric(port, "authorizer_password_hashes_total")
     for _ in range(5):
