@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -71,23 +72,6 @@ static bool drain(int fd, size_t *drained, char *scratch, size_t space)
             continue;
         return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     }
-}
-
-/* The lingering close on the calling thread, for when the closer has no room. */
-static void linger_here(int fd)
-{
-    char scratch[4096];
-    size_t drained = 0;
-    int64_t deadline = now_ms() + CLOSER_LINGER_S * 1000;
-    while (!drain(fd, &drained, scratch, sizeof(scratch))) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0)
-            break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-            break;
-    }
-    close(fd);
 }
 
 static void push_free(struct closer *c, int i)
@@ -164,10 +148,18 @@ struct closer *closer_start(char *err, size_t errlen)
     c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     atomic_init(&c->stopping, false);
     pthread_mutex_init(&c->lock, NULL);
+    /* A quarter of the descriptors at most: lingering connections must never starve the
+     * accepts and the auth calls of descriptors (a peer that sends a request and never
+     * closes could otherwise fill the table). */
+    int capacity = CLOSER_MAX_CONNECTIONS;
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+        nofile.rlim_cur / 4 < (rlim_t)capacity)
+        capacity = nofile.rlim_cur / 4 > 16 ? (int)(nofile.rlim_cur / 4) : 16;
     for (int i = 0; i < CLOSER_MAX_CONNECTIONS; i++) {
         atomic_init(&c->slots[i].armed, false);
         c->slots[i].fd = -1;
-        c->slots[i].next_free = i + 1 < CLOSER_MAX_CONNECTIONS ? i + 1 : -1;
+        c->slots[i].next_free = i + 1 < capacity ? i + 1 : -1;
     }
     c->free_head = 0;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_TAG};
@@ -206,7 +198,9 @@ void closer_close(struct closer *c, int fd)
         c->free_head = c->slots[i].next_free;
     pthread_mutex_unlock(&c->lock);
     if (i < 0) {
-        linger_here(fd);
+        /* Full: so many peers that do not close are a flood, not web servers. Closing at once
+         * may cost one of them its answer (a reset); lingering here would cost a worker. */
+        close(fd);
         return;
     }
     struct slot *s = &c->slots[i];
@@ -218,7 +212,7 @@ void closer_close(struct closer *c, int fd)
     if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         s->fd = -1;
         push_free(c, i);
-        linger_here(fd);
+        close(fd);
         return;
     }
     atomic_store_explicit(&s->armed, true, memory_order_release);

@@ -21,7 +21,8 @@
 #define CLOSER_LINGER_S 5
 /* The most bytes read and discarded from one finished connection before closing it anyway. */
 #define CLOSER_MAX_DRAIN (256 * 1024)
-/* Connections lingering at once; beyond that, closer_close lingers on the caller's thread. */
+/* Connections lingering at once (and at most a quarter of RLIMIT_NOFILE); beyond that,
+ * closer_close closes at once: a worker never lingers. */
 #define CLOSER_MAX_CONNECTIONS 4096
 
 struct closer;

@@ -260,7 +260,11 @@ static int next_connection(struct worker_pool *pool)
             break;
         if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED || errno == EPROTO)
             continue;
-        log_warn("accept failed: %s", strerror(errno));
+        /* Once a second at most: every worker meets the same error (out of descriptors). */
+        static _Atomic int64_t last_warned;
+        int64_t now = now_ms(), last = atomic_load(&last_warned);
+        if (now - last >= 1000 && atomic_compare_exchange_strong(&last_warned, &last, now))
+            log_warn("accept failed: %s", strerror(errno));
         struct timespec pause = {0, 50 * 1000 * 1000};
         nanosleep(&pause, NULL); /* e.g. out of descriptors: do not spin */
     }

@@ -87,3 +87,32 @@ def test_an_unread_request_body_does_not_reset_the_answer(auth, authorizer):
             assert sock.recv(1) == b""
         finally:
             sock.close()
+
+
+def test_peers_that_never_close_cannot_take_every_descriptor(auth, authorizer, tmp_path):
+    """Lingering connections are bounded by a quarter of the descriptor limit: a flood of
+    requests whose peers never close leaves descriptors for accepting and for the auth
+    calls, and the worker that answered never lingers itself."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = 256
+    port = closed_port()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))  # the child inherits it
+    try:
+        a = authorizer(build_config(auth.url(mode="token"), workers=2,
+                                    listen="127.0.0.1:%d" % port),
+                       address=("127.0.0.1", port))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    held = []
+    try:
+        for i in range(2 * limit):  # more than the process could hold open
+            held.append(answered_and_left_open(a, i))
+        fds = len(os.listdir("/proc/%d/fd" % a.proc.pid))
+        assert fds < limit // 2, fds
+        resp = a.request("/protected", GOOD, timeout=10 * SLOW)
+        assert_allowed(resp, IDENTITY, "countryId=DE")
+        assert "accept failed" not in a.log()
+    finally:
+        for sock in held:
+            sock.close()
