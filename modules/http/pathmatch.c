@@ -120,6 +120,13 @@ static const char *segment_from(const char *start, size_t slen, struct path_segm
         if (!fold(lower, slen, folded, &n))
             return "cannot be folded (NFKC, case)";
         text = folded;
+        /* Fullwidth '/' or '.' (U+FF0F, U+FF0E) fold to ASCII: such a pattern segment would
+         * be a separator or a dot segment, which no request segment can equal. */
+        for (size_t i = 0; i < n; i++)
+            if (strchr("/?#%\\;", folded[i]) && folded[i])
+                return "holds a character that folds to '/', '?', '#', '%', '\\' or ';'";
+        if ((n == 1 && folded[0] == '.') || (n == 2 && folded[0] == '.' && folded[1] == '.'))
+            return "folds to a '.' or '..' segment";
     }
     seg->text = malloc(n + 1);
     if (!seg->text)

@@ -144,6 +144,11 @@ static void test_compile_invalid(void)
         {"/a/./b", "'.' or '..'"},  {"/a/../b", "'.' or '..'"}, {"/..", "'.' or '..'"},
         {"/.", "'.' or '..'"},      {"/a/.", "'.' or '..'"},    {"/a/..", "'.' or '..'"},
         {"/a/../*", "'.' or '..'"},
+        /* Fullwidth '/' and '.' fold (NFKC) to ASCII: a separator or a dot segment. */
+        {"/a/\xef\xbc\x8fx", "folds to '/'"},
+        {"/x\xef\xbc\x8f.x\xef\xbc\x8f.x", "folds to '/'"},
+        {"/a/\xef\xbc\x8e\xef\xbc\x8e", "'.' or '..'"},
+        {"/a/\xef\xbc\x8e", "'.' or '..'"},
     };
     for (size_t i = 0; i < UNIT_N(bad); i++) {
         const char *err = compile_error(bad[i].source);
