@@ -35,6 +35,7 @@ void fcgi_parser_reset(struct fcgi_parser *p)
 {
     p->head_len = 0;
     p->active = false;
+    p->done = false;
     p->nparams = 0;
     p->arena_len = 0;
     p->envp[0] = NULL;
@@ -252,6 +253,8 @@ static void begin_request(struct fcgi_parser *p)
      * server deploys an authorizer so. */
     if (role != FCGI_ROLE_RESPONDER && role != FCGI_ROLE_AUTHORIZER) {
         end_request(&p->replies, p->rid, UNKNOWN_ROLE);
+        /* Without KEEP_CONN the web server waits for us to close after END_REQUEST. */
+        p->done = !(p->body[2] & KEEP_CONN);
         return;
     }
     p->active = true;
@@ -396,6 +399,10 @@ enum fcgi_status fcgi_feed(struct fcgi_parser *p, const char *data, size_t len, 
         if (p->head_len == sizeof(p->head) && p->content_left == 0 && p->padding_left == 0) {
             p->head_len = 0;
             enum fcgi_status st = record_end(p, req, why);
+            if (st == FCGI_MORE && p->done) {
+                *why = "a request of a role this authorizer does not play: refused, closing";
+                st = FCGI_BROKEN;
+            }
             if (st != FCGI_MORE) {
                 *used = i;
                 return st;

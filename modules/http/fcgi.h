@@ -64,6 +64,7 @@ struct fcgi_parser {
     uint16_t id;
     unsigned role;
     bool keep_conn;
+    bool done; /* a refused request without KEEP_CONN: nothing more comes on this connection */
     const char *refusal;
     size_t skipped; /* parameter bytes not kept, once refused */
 
@@ -85,7 +86,8 @@ struct fcgi_parser {
 enum fcgi_status {
     FCGI_MORE,    /* everything fed was used: feed more when it arrives */
     FCGI_REQUEST, /* a request is complete (*used: the bytes it took; feed the rest later) */
-    FCGI_BROKEN,  /* the protocol was broken: close the connection */
+    FCGI_BROKEN,  /* the protocol was broken, or the connection is done (a refused role
+                   * without KEEP_CONN): send the replies, then close the connection */
 };
 
 /* Memory the caller keeps for a parser: FCGI_MAX_PARAMS_BYTES and FCGI_MAX_PARAMS + 1 slots. */

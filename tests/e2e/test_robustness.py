@@ -113,6 +113,23 @@ def test_unknown_role_does_not_break_the_worker(token):
     check_healthy(token)
 
 
+@pytest.mark.parametrize("role", [99, fc.FILTER])
+def test_a_refused_role_is_answered_and_the_connection_ends(token, role):
+    """FCGI_UNKNOWN_ROLE at once (FILTER too: an authorizer's answer must never be taken
+    for the page), then the close a web server waits for when it did not ask to keep the
+    connection; the read deadline (10 s) is not what ends it."""
+    sock = fc.connect(token.address, timeout=5 * SLOW)
+    try:
+        sock.sendall(fc.begin_request(1, role=role) + params_stream())
+        rec = fc.read_record(sock)
+        assert rec is not None and rec.type == fc.END_REQUEST and rec.request_id == 1, rec
+        assert rec.content[4] == 3  # FCGI_UNKNOWN_ROLE
+        assert fc.read_record(sock) is None  # closed, not left waiting for the deadline
+    finally:
+        sock.close()
+    check_healthy(token)
+
+
 def test_second_begin_request_on_one_connection(token):
     data = (fc.begin_request(1, fc.AUTHORIZER) + fc.begin_request(2, fc.AUTHORIZER)
             + params_stream(rid=1) + params_stream(rid=2))

@@ -330,7 +330,8 @@ static void test_unknown_role_and_abort(void)
     params(&in, 5, &pairs, 1000);
     fresh();
     struct fcgi_request req;
-    UNIT_INT_EQ(feed(&in, 4096, &req, NULL), FCGI_MORE);
+    /* Refused, and without KEEP_CONN nothing more comes: close after the reply. */
+    UNIT_INT_EQ(feed(&in, 4096, &req, NULL), FCGI_BROKEN);
     unsigned type, id;
     const unsigned char *c;
     size_t len;
@@ -340,7 +341,7 @@ static void test_unknown_role_and_abort(void)
     UNIT_INT_EQ(c[4], 3); /* FCGI_UNKNOWN_ROLE */
 
     in.len = 0; /* FILTER: its answer would be taken for the page itself */
-    begin(&in, 7, FCGI_ROLE_FILTER, false);
+    begin(&in, 7, FCGI_ROLE_FILTER, true); /* kept: the connection goes on */
     params(&in, 7, &pairs, 1000);
     fresh();
     UNIT_INT_EQ(feed(&in, 4096, &req, NULL), FCGI_MORE);
