@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/httpsyntax.h"
 #include "base/log.h"
 
 #define MAX_FILE 1024 /* a password or a secret is far shorter */
@@ -42,17 +43,6 @@ static long read_small(const char *where, const char *file, unsigned char *out, 
     return (long)n;
 }
 
-static int hex_digit(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A secret: 32 raw bytes or 64 hex digits. */
 static bool read_secret(const char *where, const char *file,
                         unsigned char secret[SHAREDCACHE_SECRET_LEN], char *err, size_t errlen)
@@ -66,7 +56,7 @@ static bool read_secret(const char *where, const char *file,
     } else if (n == 2 * SHAREDCACHE_SECRET_LEN) {
         ok = true;
         for (size_t i = 0; i < SHAREDCACHE_SECRET_LEN && ok; i++) {
-            int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+            int hi = http_hex_value(text[2 * i]), lo = http_hex_value(text[2 * i + 1]);
             ok = hi >= 0 && lo >= 0;
             secret[i] = (unsigned char)(hi << 4 | lo);
         }

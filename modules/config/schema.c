@@ -254,6 +254,27 @@ static int check_source(struct loader *ld, const config_setting_t *e, const stru
     return 0;
 }
 
+/* One checked entry of headers or params (either form): source and target checked, the
+ * target not given twice, the source kept among the rule's wanted answer headers. */
+static int add_mapping(struct loader *ld, const config_setting_t *e, struct rule *r, bool param,
+                       const char *source, const char *target, struct mapping *out, size_t *nout)
+{
+    if (check_source(ld, e, r, source) < 0 || check_target(ld, e, target, param) < 0)
+        return -1;
+    for (size_t k = 0; k < *nout; k++)
+        if (http_name_eq(out[k].target, strlen(out[k].target), target, strlen(target)))
+            return settings_fail(ld, e, "target '%s' is set twice", target);
+    if (r->nwanted >= CONFIG_MAX_WANTED)
+        return settings_fail(ld, e, "too many distinct source headers");
+    struct mapping *m = &out[(*nout)++];
+    m->source = strdup(source);
+    m->target = strdup(target);
+    m->wanted = want(r, source);
+    if (!m->source || !m->target || !r->wanted[m->wanted])
+        return settings_fail(ld, e, "out of memory");
+    return 0;
+}
+
 static int parse_mappings(struct loader *ld, const config_setting_t *s, struct rule *r, bool param,
                           struct mapping **out, size_t *nout)
 {
@@ -274,19 +295,8 @@ static int parse_mappings(struct loader *ld, const config_setting_t *s, struct r
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *source = NULL, *target = NULL;
         if (mapping_entry(ld, e, listed, &source, &target) < 0 ||
-            check_source(ld, e, r, source) < 0 || check_target(ld, e, target, param) < 0)
+            add_mapping(ld, e, r, param, source, target, *out, nout) < 0)
             return -1;
-        for (size_t k = 0; k < *nout; k++)
-            if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
-                return settings_fail(ld, e, "target '%s' is set twice", target);
-        if (r->nwanted >= CONFIG_MAX_WANTED)
-            return settings_fail(ld, e, "too many distinct source headers");
-        struct mapping *m = &(*out)[(*nout)++];
-        m->source = strdup(source);
-        m->target = strdup(target);
-        m->wanted = want(r, source);
-        if (!m->source || !m->target || !r->wanted[m->wanted])
-            return settings_fail(ld, e, "out of memory");
     }
     return 0;
 }
@@ -364,19 +374,8 @@ static int parse_rename_list(struct loader *ld, const config_setting_t *s, struc
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         char source[256], target[256];
         if (split_rename(ld, e, source, target, sizeof(source)) < 0 ||
-            check_source(ld, e, r, source) < 0 || check_target(ld, e, target, param) < 0)
+            add_mapping(ld, e, r, param, source, target, *out, nout) < 0)
             return -1;
-        for (size_t k = 0; k < *nout; k++)
-            if (http_name_eq((*out)[k].target, strlen((*out)[k].target), target, strlen(target)))
-                return settings_fail(ld, e, "target '%s' is set twice", target);
-        if (r->nwanted >= CONFIG_MAX_WANTED)
-            return settings_fail(ld, e, "too many distinct source headers");
-        struct mapping *m = &(*out)[(*nout)++];
-        m->source = strdup(source);
-        m->target = strdup(target);
-        m->wanted = want(r, source);
-        if (!m->source || !m->target || !r->wanted[m->wanted])
-            return settings_fail(ld, e, "out of memory");
     }
     return 0;
 }
