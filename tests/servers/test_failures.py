@@ -36,8 +36,8 @@ def broken_config(cls):
 
 # lighttpd keeps respawning it: 503 once it has marked the backend down, 500 when the
 # request meets the dying process; or, when the program dies while lighttpd itself is still
-# starting, lighttpd gives up and never listens - closed as well. mod_fcgid sees it exit
-# before answering: 500.
+# starting, lighttpd gives up and never listens (or drops a connection it accepted) - closed
+# as well. mod_fcgid sees it exit before answering: 500.
 @pytest.mark.parametrize("cls,statuses", [(LighttpdSpawn, (500, 503)), (ApacheFcgid, (500,))],
                          ids=["lighttpd-spawn", "apache-fcgid"])
 def test_spawned_authorizer_that_cannot_start_fails_closed(deploy, services, cls, statuses):
@@ -49,6 +49,13 @@ def test_spawned_authorizer_that_cannot_start_fails_closed(deploy, services, cls
         raise
     for path in (PROTECTED + "/x", "/public/x"):
         m = new_marker()
-        r = d.get("%s?m=%s" % (path, m), [GOOD])
-        assert r.status in statuses and r.echo is None, r
+        try:
+            r = d.get("%s?m=%s" % (path, m), [GOOD])
+        except ConnectionError:
+            # lighttpd itself can give up on the dying backend while the request is in
+            # flight and drop the connection: no answer at all is closed too.
+            if cls is not LighttpdSpawn:
+                raise
+        else:
+            assert r.status in statuses and r.echo is None, r
         assert not services.upstream.saw(m)
