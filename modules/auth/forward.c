@@ -5,11 +5,15 @@
 #include "auth/forward_int.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/worker.h"
 #include "base/buf.h"
@@ -19,10 +23,20 @@
 #define MAX_REQUEST_HEADERS (CONFIG_MAX_CLIENT_HEADERS + 10)
 #define REQUEST_HEADER_SPACE (64 * 1024)
 #define VALUE_SPACE (64 * 1024)
+/* Sockets of one transfer: its connection, a second address family being tried, the
+ * resolver thread's wake-up. */
+#define FORWARD_MAX_SOCKETS 8
 
 struct forward_client {
     CURL *curl;   /* configured, never performed: each call runs on a copy (forward_call) */
     CURLM *multi; /* runs every copy: its wake-up sockets are made once, not per call */
+    /* What libcurl asked to be watched (its socket and timer callbacks), for perform. */
+    struct watched {
+        curl_socket_t fd;
+        short events;
+    } watch[FORWARD_MAX_SOCKETS];
+    size_t nwatch;
+    int64_t timer_ms; /* when libcurl wants to be called without an event; -1 never */
     char errbuf[CURL_ERROR_SIZE];
     char errdetail[CURL_ERROR_SIZE + 96];
 
@@ -251,6 +265,48 @@ const char *forward_capture_line(struct forward_client *b, char *line, size_t le
     return b->refusal;
 }
 
+/* ---- libcurl's socket interface (see perform) ---- */
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* libcurl's socket callback: which of its sockets to watch, and for what. */
+static int on_socket(CURL *h, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+    (void)h, (void)sockp;
+    struct forward_client *b = ud;
+    size_t i = 0;
+    while (i < b->nwatch && b->watch[i].fd != fd)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < b->nwatch)
+            b->watch[i] = b->watch[--b->nwatch];
+        return 0;
+    }
+    if (i == b->nwatch) {
+        if (b->nwatch == FORWARD_MAX_SOCKETS)
+            return -1; /* libcurl then fails the transfer */
+        b->nwatch++;
+    }
+    b->watch[i].fd = fd;
+    b->watch[i].events =
+        (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    return 0;
+}
+
+/* libcurl's timer callback: when it wants to be called although no socket is ready. */
+static int on_timer(CURLM *multi, long ms, void *ud)
+{
+    (void)multi;
+    struct forward_client *b = ud;
+    b->timer_ms = ms < 0 ? -1 : now_ms() + ms;
+    return 0;
+}
+
 /* ---- lifecycle ---- */
 
 /* The options every call relies on for its safety: a client without them is not made. */
@@ -281,6 +337,11 @@ static const char *set_fixed_options(struct forward_client *b)
      * applies: by default four per easy handle it runs, which is four for the whole shared
      * pool, and every worker beyond the fourth would reconnect for each call. */
     curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, (long)CONFIG_MAX_WORKERS);
+    if (curl_multi_setopt(b->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+        curl_multi_setopt(b->multi, CURLMOPT_SOCKETDATA, b) != CURLM_OK ||
+        curl_multi_setopt(b->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
+        curl_multi_setopt(b->multi, CURLMOPT_TIMERDATA, b) != CURLM_OK)
+        return "libcurl refused the socket and timer callbacks";
     if (share && curl_easy_setopt(c, CURLOPT_SHARE, share) != CURLE_OK)
         return "libcurl refused the shared DNS and TLS session caches";
     return NULL;
@@ -399,29 +460,53 @@ static bool set_rule_options(CURL *c, const struct rule *r)
 }
 
 /*
- * Performs one transfer of h on the client's multi handle: what curl_easy_perform does, but
- * curl_easy_perform makes a multi handle for every easy handle it is given, with a pair of
- * wake-up sockets (socketpair, fcntl, two closes), and every call gives it a new copy. The
- * timeouts are h's: the multi handle stops the transfer when they pass.
+ * Performs one transfer of h on the client's multi handle, through libcurl's socket
+ * interface: one poll on the sockets libcurl named, and each ready socket handed back with
+ * what it is ready for. curl_easy_perform would make a multi handle (with its pair of wake-up
+ * sockets) for every copy it is given, and curl_multi_poll leaves libcurl to ask the kernel
+ * again, with a poll of its own, which socket is ready. The timeouts are h's: the timer
+ * fires when they pass and libcurl ends the transfer.
  */
-static CURLcode perform(CURLM *multi, CURL *h)
+static CURLcode perform(struct forward_client *b, CURL *h)
 {
-    if (curl_multi_add_handle(multi, h) != CURLM_OK)
+    b->timer_ms = -1;
+    if (curl_multi_add_handle(b->multi, h) != CURLM_OK)
         return CURLE_FAILED_INIT;
     int running = 1;
-    CURLMcode mc = CURLM_OK;
+    CURLMcode mc = curl_multi_socket_action(b->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     while (running && mc == CURLM_OK) {
-        mc = curl_multi_perform(multi, &running);
-        if (running && mc == CURLM_OK)
-            mc = curl_multi_poll(multi, NULL, 0, 1000, NULL); /* shorter: h's own timeout */
+        struct pollfd p[FORWARD_MAX_SOCKETS];
+        size_t n = b->nwatch;
+        for (size_t i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = b->watch[i].fd, .events = b->watch[i].events};
+        int64_t wait = b->timer_ms < 0 ? 1000 : b->timer_ms - now_ms();
+        int rc = wait <= 0 ? 0 : poll(p, n, wait > 1000 ? 1000 : (int)wait);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            mc = CURLM_INTERNAL_ERROR;
+            break;
+        }
+        if (rc == 0) { /* the timer is due, or a second passed without news: libcurl looks */
+            mc = curl_multi_socket_action(b->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            continue;
+        }
+        for (size_t i = 0; i < n && mc == CURLM_OK; i++) {
+            if (!p[i].revents)
+                continue;
+            int ev = ((p[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+                     ((p[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+                     ((p[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+            mc = curl_multi_socket_action(b->multi, p[i].fd, ev, &running);
+        }
     }
     CURLcode rc = mc == CURLM_OK ? CURLE_RECV_ERROR : CURLE_FAILED_INIT;
     int left;
-    for (CURLMsg *m; (m = curl_multi_info_read(multi, &left));) {
+    for (CURLMsg *m; (m = curl_multi_info_read(b->multi, &left));) {
         if (m->msg == CURLMSG_DONE && m->easy_handle == h)
             rc = m->data.result;
     }
-    curl_multi_remove_handle(multi, h);
+    curl_multi_remove_handle(b->multi, h);
     return rc;
 }
 
@@ -486,7 +571,7 @@ enum auth_status forward_call(struct forward_client *b, const struct rule *r,
         res->cause = CAUSE_TRANSPORT;
         return AUTH_FAILED;
     }
-    CURLcode rc = perform(b->multi, h);
+    CURLcode rc = perform(b, h);
     curl_off_t us = 0;
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

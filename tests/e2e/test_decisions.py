@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import (assert_allowed, assert_denied, assert_status_only, build_config,
-                      closed_port, middleware)
+                      closed_port, middleware, SLOW)
 
 GOOD = {"Authorization": "Bearer good"}
 IDENTITY = [("X-Auth-UserId", "42"), ("X-Auth-UserCountryId", "DE")]
@@ -255,6 +255,14 @@ def test_slow_auth_service_past_timeout_is_500(auth, shared_authorizer, role):
     resp = a.request("/protected", GOOD, role=role)
     assert_status_only(resp, 500)
     assert len(auth.requests()) == 1
+
+
+def test_auth_service_that_never_finishes_its_answer_is_500_at_the_timeout(auth, authorizer):
+    """Bytes keep coming, so the connection is never idle: the transfer's own timeout must
+    still end it, and nothing of the half answer is exported."""
+    a = authorizer(build_config(auth.url(mode="drip"), timeout=0.5, connect_timeout=0.2))
+    assert_status_only(a.request("/protected", GOOD, timeout=30 * SLOW), 500)
+    assert "Operation timed out" in a.log(), a.log()
 
 
 HOSTILE = [
