@@ -103,6 +103,15 @@ static const char *single_value(const struct auth_result *res, size_t wanted)
     return v && !strchr(v, '\n') ? v : NULL;
 }
 
+/* How many values a '\n'-joined list holds (core/policy.h); 0 for none. */
+static size_t values_count(const char *joined)
+{
+    size_t n = joined && *joined ? 1 : 0;
+    for (const char *c = joined; n && (c = strchr(c, '\n')); c++)
+        n++;
+    return n;
+}
+
 static void allow(struct decision *d, const struct rule *r, const struct auth_result *res,
                   const struct request_view *req, struct decide_ctx *ctx)
 {
@@ -119,10 +128,17 @@ static void allow(struct decision *d, const struct rule *r, const struct auth_re
         ctx->values[i] = i < r->nparams ? single_value(res, r->params[i].wanted) : NULL;
     if (!rewrite_query(d, req->query, r->query_targets, r->nquery_targets, ctx->values, ctx))
         return;
-    if (r->add_auth_cookies)
+    const char *detail = res->dropped ? "an unsafe auth response value was dropped" : NULL;
+    if (r->add_auth_cookies) {
         d->set_cookie = res->values[WANTED_SET_COOKIE];
-    set(d, OUTCOME_ALLOWED, 0, "allowed",
-        res->dropped ? "an unsafe auth response value was dropped" : NULL);
+        /* response.c passes the first CONFIG_MAX_AUTH_COOKIES (the glue has that many
+         * slots): an operator must learn from the log that the rest never reached the
+         * client, as a session that silently loses a cookie is hard to debug. */
+        if (values_count(d->set_cookie) > CONFIG_MAX_AUTH_COOKIES)
+            detail = "more Set-Cookie headers on an allow than are passed on; the first ones "
+                     "were passed";
+    }
+    set(d, OUTCOME_ALLOWED, 0, "allowed", detail);
 }
 
 static void deny(struct decision *d, const struct auth_result *res)

@@ -115,12 +115,19 @@ def test_allow_cookies_only_with_add_auth_cookies(serve, role):
     assert values(resp, "Set-Cookie") == []  # only the glue adds them to the response
 
 
-def test_at_most_eight_allow_cookies(serve):
-    a = serve(["addAuthCookiesToResponse = true;"], status=200,
-              h=["Set-Cookie:c%d=1" % i for i in range(12)])
+LOST_COOKIES = "more Set-Cookie headers on an allow than are passed on"
+
+
+@pytest.mark.parametrize("count", [8, 12])
+def test_at_most_eight_allow_cookies_and_the_log_says_when_some_were_not_passed(
+        auth, authorizer, count):
+    a = authorizer(build_config(auth.url(status=200, h=["Set-Cookie:c%d=1" % i
+                                                        for i in range(count)]),
+                                rule_extra=["addAuthCookiesToResponse = true;"], required=()))
     resp = a.request("/protected", GOOD)
     got = [v for n, v in resp.variables if n.startswith("AUTHZ_SET_COOKIE")]
     assert got == ["c%d=1" % i for i in range(8)]
+    assert (LOST_COOKIES in a.log()) == (count > 8), a.log()
 
 
 def test_an_answer_with_cookies_is_not_cached(serve, auth):
