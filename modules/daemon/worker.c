@@ -86,11 +86,14 @@ static bool wait_for(int fd, short events, int64_t deadline)
     }
 }
 
-/* Sends all of data before the deadline; false if the peer went away or was too slow. */
-static bool send_all(int fd, const char *data, size_t len, int64_t deadline)
+/*
+ * Sends all of data before the deadline; false if the peer went away or was too slow. flags
+ * may add MSG_MORE: the data waits in the kernel for the close, which sends it with the FIN.
+ */
+static bool send_all(int fd, const char *data, size_t len, int64_t deadline, int flags)
 {
     while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT | flags);
         if (n > 0) {
             data += n;
             len -= (size_t)n;
@@ -110,7 +113,7 @@ static bool send_all(int fd, const char *data, size_t len, int64_t deadline)
 static bool send_replies(struct worker *w, int64_t deadline)
 {
     struct buf *r = &w->parser.replies;
-    bool ok = r->len == 0 || send_all(w->fd, r->data, r->len, deadline);
+    bool ok = r->len == 0 || send_all(w->fd, r->data, r->len, deadline, 0);
     buf_reset(r);
     return ok;
 }
@@ -193,7 +196,8 @@ static void frame(struct worker *w, uint16_t id, const struct decision *d)
     fcgi_frame_answer(&w->out, id, w->text.data, w->text.len);
 }
 
-static bool handle(struct worker *w, const struct fcgi_request *req)
+/* last: the connection is closed after this answer. */
+static bool handle(struct worker *w, const struct fcgi_request *req, bool last)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -218,18 +222,31 @@ static bool handle(struct worker *w, const struct fcgi_request *req)
     decisionlog_write(&view, &d, req->role != FCGI_ROLE_AUTHORIZER, ms);
     swap_release(w->pool->swap, w->index); /* d points into the policy until here */
     metrics_in_flight(-1);
-    return send_all(w->fd, w->out.data, w->out.len, now_ms() + WORKER_IO_TIMEOUT_S * 1000);
+    /* On TCP the last answer and the FIN go in one segment: one packet less for the web
+     * server to take in. */
+    int more = last && !w->pool->unix_listener ? MSG_MORE : 0;
+    return send_all(w->fd, w->out.data, w->out.len, now_ms() + WORKER_IO_TIMEOUT_S * 1000, more);
+}
+
+/* True if nothing the web server sent is waiting unread in the kernel. */
+static bool nothing_unread(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
 /*
  * Closes the connection. On TCP, unread input (a request body the authorizer never reads)
  * would turn the close into a reset that can cost the web server the answer: the closer
- * lingers on it instead, so that this worker is free for the next request at once. A unix
- * socket has no resets and closes here.
+ * lingers on it instead, so that this worker is free for the next request at once. When the
+ * web server has sent the end of its input (the empty STDIN record, as nginx does with the
+ * parameters) and nothing is unread, it has nothing more to send and a plain close cannot
+ * reset. A unix socket has no resets and closes here.
  */
-static void close_connection(struct worker *w)
+static void close_connection(struct worker *w, bool input_ended)
 {
-    if (w->pool->closer)
+    if (w->pool->closer && !(input_ended && nothing_unread(w->fd)))
         closer_close(w->pool->closer, w->fd);
     else
         close(w->fd);
@@ -242,11 +259,15 @@ static void serve_connection(struct worker *w)
     fcgi_parser_reset(&w->parser);
     w->in_start = w->in_len = 0;
     struct fcgi_request req;
+    bool input_ended = false;
     while (read_request(w, &req) == READ_REQUEST) {
-        if (!handle(w, &req) || !req.keep_conn || atomic_load(&w->pool->stopping))
+        bool last = !req.keep_conn || atomic_load(&w->pool->stopping);
+        if (last)
+            input_ended = fcgi_input_ends(w->input + w->in_start, w->in_len, req.id);
+        if (!handle(w, &req, last) || last)
             break;
     }
-    close_connection(w);
+    close_connection(w, input_ended);
 }
 
 /* The next connection from the web server, or -1 when stopping. */

@@ -46,6 +46,22 @@ bool fcgi_in_request(const struct fcgi_parser *p)
     return p->active;
 }
 
+bool fcgi_input_ends(const char *data, size_t len, uint16_t id)
+{
+    const unsigned char *d = (const unsigned char *)data;
+    for (size_t i = 0; len - i >= 8;) {
+        const unsigned char *h = d + i;
+        size_t content_len = ((size_t)h[4] << 8) | h[5];
+        size_t total = 8 + content_len + h[6];
+        if (total > len - i)
+            return false;
+        i += total;
+        if (h[1] == STDIN && ((unsigned)h[2] << 8 | h[3]) == id && content_len == 0)
+            return i == len;
+    }
+    return false;
+}
+
 /* ---- writing records ---- */
 
 static bool record(struct buf *out, unsigned type, uint16_t id, const void *content, size_t len)

@@ -107,6 +107,13 @@ enum fcgi_status fcgi_feed(struct fcgi_parser *p, const char *data, size_t len, 
 bool fcgi_in_request(const struct fcgi_parser *p);
 
 /*
+ * True if data[0..len), the bytes read after request id's parameters, is whole records that
+ * end its input: the empty STDIN record comes last. Then a web server that does not keep the
+ * connection sends nothing more on it.
+ */
+bool fcgi_input_ends(const char *data, size_t len, uint16_t id);
+
+/*
  * Frames an answer for request id: STDOUT records with the CGI-style response text, the empty
  * STDOUT record that ends the stream, and END_REQUEST (request complete). Appends to out;
  * false if it does not fit.

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 
 import pytest
 
@@ -115,4 +116,53 @@ def test_peers_that_never_close_cannot_take_every_descriptor(auth, authorizer, t
         assert "accept failed" not in a.log()
     finally:
         for sock in held:
+            sock.close()
+
+
+def held_responder(a, extra=b""):
+    """A responder request that ends its input (the empty STDIN record, as nginx sends it),
+    then `extra`, in one write; reads the whole answer and keeps the connection open."""
+    sock = fc.connect(a.address, timeout=10 * SLOW)
+    sock.sendall(fc.build_request(cgi_params("/protected", GOOD), role=fc.RESPONDER) + extra)
+    resp = fc.read_response(sock)
+    assert resp.status == 200, resp
+    return sock
+
+
+def open_fds(a):
+    return len(os.listdir("/proc/%d/fd" % a.proc.pid))
+
+
+def test_a_request_that_ended_its_input_is_closed_at_once(one_worker):
+    """When the web server has sent the end of its input and nothing is left unread, it has
+    nothing more to send: the authorizer closes at once instead of lingering, so a client that
+    keeps its end open holds no descriptor of the authorizer's (lingering would keep each for
+    CLOSER_LINGER_S, 5 s)."""
+    a = one_worker
+    before = open_fds(a)
+    held = [held_responder(a) for _ in range(20)]
+    try:
+        for _ in range(50):  # the close follows the answer by a system call or two
+            if open_fds(a) < before + 5:
+                break
+            time.sleep(0.05)
+        assert open_fds(a) < before + 5, (before, open_fds(a))
+        for sock in held:  # the end of the answer was sent: each sees EOF, not a reset
+            assert sock.recv(1) == b""
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_bytes_after_the_end_of_the_input_do_not_reset_the_answer(one_worker):
+    """Bytes after the end of the input (a peer that breaks the protocol) are still unread
+    when the answer is written: the connection lingers instead of closing, and the answer
+    arrives whole with its end, not a reset."""
+    junk = fc.encode_stream(fc.STDIN, 1, b"y" * 1000)
+    for _ in range(10):
+        sock = held_responder(one_worker, junk)
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(1) == b""
+        finally:
             sock.close()

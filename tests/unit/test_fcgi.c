@@ -448,6 +448,35 @@ static void test_frame_answer(void)
     CU_ASSERT_FALSE(fcgi_frame_answer(&out, 1, text, 10));
 }
 
+/* What may follow a request's parameters for the connection to be closed without lingering. */
+static void test_input_ends(void)
+{
+    struct bytes b = {0};
+    record(&b, 5, 1, "", 0); /* the empty STDIN alone: the input has ended */
+    CU_ASSERT_TRUE(fcgi_input_ends((const char *)b.data, b.len, 1));
+    CU_ASSERT_FALSE(fcgi_input_ends((const char *)b.data, b.len, 2));     /* another request's */
+    CU_ASSERT_FALSE(fcgi_input_ends((const char *)b.data, b.len - 1, 1)); /* cut short */
+    CU_ASSERT_FALSE(fcgi_input_ends("", 0, 1)); /* nothing read yet: it may still come */
+
+    b.len = 0;
+    record(&b, 5, 1, "body", 4); /* a body read whole, then its end */
+    record(&b, 5, 1, "", 0);
+    CU_ASSERT_TRUE(fcgi_input_ends((const char *)b.data, b.len, 1));
+
+    record(&b, 2, 1, "", 0); /* anything after the end: the web server is still sending */
+    CU_ASSERT_FALSE(fcgi_input_ends((const char *)b.data, b.len, 1));
+
+    b.len = 0;
+    record(&b, 5, 1, "body", 4); /* a body whose end has not come */
+    CU_ASSERT_FALSE(fcgi_input_ends((const char *)b.data, b.len, 1));
+
+    b.len = 0; /* an announced length longer than what is there */
+    record(&b, 5, 1, "", 0);
+    b.data[5] = 200;
+    CU_ASSERT_FALSE(fcgi_input_ends((const char *)b.data, b.len, 1));
+    free(b.data);
+}
+
 int main(void)
 {
     static const struct unit_case reading[] = {
@@ -464,9 +493,13 @@ int main(void)
         UNIT_END,
     };
     static const struct unit_case protocol[] = {
-        UNIT_CASE(test_management_records),     UNIT_CASE(test_one_request_at_a_time),
-        UNIT_CASE(test_unknown_role_and_abort), UNIT_CASE(test_protocol_violations_close),
-        UNIT_CASE(test_frame_answer),           UNIT_END,
+        UNIT_CASE(test_management_records),
+        UNIT_CASE(test_one_request_at_a_time),
+        UNIT_CASE(test_unknown_role_and_abort),
+        UNIT_CASE(test_protocol_violations_close),
+        UNIT_CASE(test_frame_answer),
+        UNIT_CASE(test_input_ends),
+        UNIT_END,
     };
     static const struct unit_suite suites[] = {
         {"reading", reading}, {"bounds", bounds}, {"protocol", protocol}, {NULL, NULL}};
