@@ -42,12 +42,13 @@ void decide_abandoned(struct decision *d)
     d->cause = CAUSE_ABANDONED;
 }
 
-long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k)
+long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k,
+                               bool split)
 {
     for (size_t i = 0; i < cfg->nmiddlewares; i++) {
         const struct middleware *m = &cfg->middlewares[i];
         for (size_t p = 0; p < m->npaths; p++)
-            if (path_pattern_match_view(&m->paths[p], views, k))
+            if (path_pattern_match_view(&m->paths[p], views, k, split))
                 return (long)i;
     }
     return -1;
@@ -57,8 +58,13 @@ size_t decide_find_middlewares(const struct config *cfg, const struct path_views
                                size_t *out)
 {
     size_t n = 0;
-    for (size_t k = 0; k < views->n; k++) {
-        long m = decide_middleware_of_view(cfg, views, k);
+    /* Every reading on its own: each view as is, and split where it can be (pathmatch.h). */
+    for (size_t r = 0; r < 2 * views->n; r++) {
+        size_t k = r / 2;
+        bool split = r % 2;
+        if (split && !views->split[k])
+            continue;
+        long m = decide_middleware_of_view(cfg, views, k, split);
         if (m < 0)
             continue;
         size_t at = 0;
@@ -75,7 +81,7 @@ size_t decide_find_middlewares(const struct config *cfg, const struct path_views
 
 long decide_find_middleware(const struct config *cfg, const struct path_views *views)
 {
-    size_t found[PATH_MAX_VIEWS];
+    size_t found[PATH_MAX_READINGS];
     return decide_find_middlewares(cfg, views, found) ? (long)found[0] : -1;
 }
 
@@ -280,7 +286,7 @@ static void decide_request(const struct policy *p, const struct request_view *re
         return;
     }
 
-    size_t found[PATH_MAX_VIEWS];
+    size_t found[PATH_MAX_READINGS];
     size_t n = decide_find_middlewares(cfg, &ctx->views, found);
     if (n == 0) {
         /* Not protected: allowed with no identity, and the client's query without any

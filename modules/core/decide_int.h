@@ -7,12 +7,13 @@
 #include "core/decide.h"
 
 /* The index of the first middleware (in configuration order) with a path matching view k,
- * or -1. */
-long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k);
+ * read split or not (http/pathmatch.h), or -1. */
+long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k,
+                               bool split);
 
 /*
- * The middlewares the views lead to, each view to its first matching one: their indexes in
- * ascending order, each once, into out (room for PATH_MAX_VIEWS). Returns how many.
+ * The middlewares the readings lead to, each reading to its first matching one: their indexes
+ * in ascending order, each once, into out (room for PATH_MAX_READINGS). Returns how many.
  */
 size_t decide_find_middlewares(const struct config *cfg, const struct path_views *views,
                                size_t *out);

@@ -740,22 +740,17 @@ static bool match_view(const struct path_pattern *p, const char *view, size_t vl
     }
 }
 
-bool path_pattern_match_view(const struct path_pattern *p, const struct path_views *v, size_t k)
+bool path_pattern_match_view(const struct path_pattern *p, const struct path_views *v, size_t k,
+                             bool split)
 {
-    /*
-     * A view may still hold a '\\' or an encoded slash inside a segment (the literal view, or
-     * the decoded one of a double-encoded path). A server that resolves dot segments with them
-     * opaque and hands the path on to an application that splits on them anyway sees
-     * "/protected%2F..%2F..%2Fpublic" below /protected: match that split reading too.
-     */
-    return match_view(p, v->view[k], v->len[k], false) ||
-           (v->split[k] && match_view(p, v->view[k], v->len[k], true));
+    return match_view(p, v->view[k], v->len[k], split && v->split[k]);
 }
 
 bool path_pattern_match(const struct path_pattern *p, const struct path_views *v)
 {
     for (size_t k = 0; k < v->n; k++)
-        if (path_pattern_match_view(p, v, k))
+        if (path_pattern_match_view(p, v, k, false) ||
+            (v->split[k] && path_pattern_match_view(p, v, k, true)))
             return true;
     return false;
 }

@@ -30,8 +30,9 @@
  * Windows and Spring); and the part after a front controller ("/index.php/admin" is "/admin" to PHP
  * applications; see path_options); suffix   - "app" without a format suffix on its last segment
  * ("/admin.json" is "/admin" to Rails and to Spring's suffix matching), when path_options asks for
- * it. A view that still holds an encoded slash or a backslash inside a segment is also matched as
- * if those split it (an application that splits after its server resolved the path).
+ * it. A view that still holds an encoded slash or a backslash inside a segment is also read as if
+ * those split it (an application that splits after its server resolved the path), a reading of
+ * its own (see path_pattern_match_view).
  * All views are lowercased. Refused (the caller answers 400): bad escapes, NUL or other control
  * characters, a space, '#', an encoded '?' (a server that decodes before splitting would read
  * a query the authorizer never saw), invalid or overlong UTF-8 ("%c0%ae"), and paths with more
@@ -58,6 +59,8 @@
  * forms, 6 of the rest of the raw path; with up to three application readings of each: never
  * more. */
 #define PATH_MAX_VIEWS 64
+/* Readings of the views: each as is, and split where it holds an encoded slash or a '\\'. */
+#define PATH_MAX_READINGS (2 * PATH_MAX_VIEWS)
 /* Bytes of all views of one path together: enough for every view of an ASCII path at its
  * longest; a folded reading that expands (NFKC) may not fit, and then the path is refused. */
 #define PATH_ARENA (PATH_MAX_VIEWS * (PATH_MAX_RAW + 2))
@@ -122,10 +125,21 @@ bool path_pattern_covers(const struct path_pattern *p, const struct path_pattern
 enum path_status path_normalize(const char *raw, size_t len, const struct path_options *opt,
                                 struct path_views *out);
 
-/* True if the pattern matches view k. */
-bool path_pattern_match_view(const struct path_pattern *p, const struct path_views *v, size_t k);
+/*
+ * True if the pattern matches view k, read as is or, with split, with its encoded slashes and
+ * '\\' as separators too. A view with split[k] set has both readings: it still holds an encoded
+ * slash or a '\\' inside a segment (the literal view, or the decoded one of a double-encoded
+ * path), and a server that resolves dot segments with them opaque may hand the path to an
+ * application that splits on them anyway ("/protected%2F..%2Fpublic" is below /protected), or
+ * to one that keeps them in the segment ("/public%2Fadmin" is one segment below "/", not
+ * below /public). The two readings are two views to decide on, each by the first middleware
+ * that matches it: a lenient "/public" listed first must not decide the reading that only a
+ * strict "/" matches.
+ */
+bool path_pattern_match_view(const struct path_pattern *p, const struct path_views *v, size_t k,
+                             bool split);
 
-/* True if the pattern matches any of the views. */
+/* True if the pattern matches any reading of any of the views. */
 bool path_pattern_match(const struct path_pattern *p, const struct path_views *v);
 
 #endif

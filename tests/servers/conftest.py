@@ -57,6 +57,7 @@ SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]
 # The paths the test authorizer configuration protects, and what their auth service does.
 PROTECTED = "/app"      # token mode: "Bearer good" allows, see tests/fixtures/authservice.py
 ANONYMOUS = "/anon"     # the auth service allows, and sends no identity at all
+LENIENT = "/app/open"   # as ANONYMOUS, listed before PROTECTED, which it lies below
 ERRORING = "/err"       # the auth service answers 500
 UNREACHABLE = "/down"   # nothing listens at the auth service URL
 LOCAL_JWT = "/jwt"      # the authorizer verifies the token itself (see jwt_token)
@@ -148,14 +149,17 @@ def q(s):
 def authorizer_config(auth_base, listen=None):
     """The test configuration, derived from etc/authorizer.conf so its `headers` and `params`
     (and so the shipped glue) apply: its middleware repeated for /app (token mode), /anon
-    (allowed without identity), /err (the auth service answers 500) and /down (nothing
-    listens there)."""
+    (allowed without identity), /app/open (the same, listed first), /err (the auth service
+    answers 500) and /down (nothing listens there)."""
     text = read(etc("authorizer.conf"))
     m = re.search(r"^middlewares = \(\n(.*)\n\);", text, re.M | re.S)
     assert m, "etc/authorizer.conf: no middlewares list"
     block = m.group(1)
     blocks = []
     for name, path, url in (
+            # Listed first, a lenient middleware below the strict one: readings that lead to
+            # both must pass both.
+            ("open", LENIENT, auth_base + "/auth?status=200"),
             ("app", PROTECTED, auth_base + "/auth?mode=token"),
             ("anon", ANONYMOUS, auth_base + "/auth?status=200"),
             ("err", ERRORING, auth_base + "/auth?status=500"),

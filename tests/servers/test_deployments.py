@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from conftest import (ANONYMOUS, BASIC, BASIC_PASSWORD, BASIC_USER, DEPLOYMENTS, ERRORING,
-                      GOOD, LOCAL_JWT, PROTECTED, UNREACHABLE, jwt_token, new_marker,
+                      GOOD, LENIENT, LOCAL_JWT, PROTECTED, UNREACHABLE, jwt_token, new_marker,
                       start_deployment)
 
 FORGED = [("X-Auth-UserId", "forged"), ("X-Auth-UserCountryId", "XX")]
@@ -496,6 +496,29 @@ def test_path_tricks_never_reach_the_application_unauthenticated(deployment, ups
     assert r.status != 200 and r.echo is None, r
     assert 400 <= r.status < 600
     assert not upstream.saw(m), "%s reached the application" % target
+
+
+def test_the_lenient_middleware_listed_first_still_allows_its_own_paths(deployment, upstream):
+    """The control of the next test: below LENIENT, no token is needed."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (LENIENT, m), FORGED)
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+
+
+@pytest.mark.parametrize("suffix", ["%2Fadmin", "%2fadmin", "%5Cadmin", "%252Fadmin",
+                                    "%255Cadmin", "%2F", "%2F%2Fadmin", "\\admin"])
+def test_an_encoded_separator_after_a_lenient_prefix_asks_the_strict_middleware(
+        deployment, upstream, suffix):
+    """An application that keeps an encoded slash in its segment reads "/app/open%2Fadmin"
+    as the segment "open/admin" below /app, which only the strict middleware protects; one
+    that splits on it reads it below the lenient one. Both readings are decided: without a
+    token the request never reaches the application."""
+    m = new_marker()
+    r = deployment.get("%s%s?m=%s" % (LENIENT, suffix, m),
+                       [("Authorization", "Bearer bad")] + FORGED)
+    assert r.status != 200 and r.echo is None, r
+    assert not upstream.saw(m), "%s%s reached the application" % (LENIENT, suffix)
 
 
 # ---- load ----

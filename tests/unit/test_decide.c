@@ -498,6 +498,14 @@ static void test_readings_that_disagree_get_the_strictest(void)
         {"REQUEST_URI=/api/..", 400, 0, 0},
         {"REQUEST_URI=/api/public/../../x", 400, 0, 0},
         {"REQUEST_URI=/api/x/../public/y", 400, 0, 0},
+        /* An encoded slash or backslash kept in its segment ("public/admin" is one segment
+         * below /api, not /api/public) and the same split: two readings, both decided. */
+        {"REQUEST_URI=/api/public%2Fadmin", 401, 0, 1},
+        {"REQUEST_URI=/api/public%5Cadmin", 401, 0, 1},
+        {"REQUEST_URI=/api/public%252Fadmin", 401, 0, 1},
+        {"REQUEST_URI=/api/public%255cadmin", 401, 0, 1},
+        {"REQUEST_URI=/api/public%2f", 401, 0, 1},
+        {"REQUEST_URI=/api/public\\admin", 401, 0, 1},
         {"REQUEST_URI=/index.php/api/admin", 401, 0, 1},
         {"REQUEST_URI=/api/public.json", 401, 0, 1},
     };
