@@ -154,7 +154,8 @@ static void join_value(struct forward_client *b, size_t idx, const char *v, size
 {
     char *dst = b->joined[idx];
     size_t at = b->joined_len[idx], sep = at > 0;
-    if (vlen == 0 || !http_value_is_safe(v, vlen) || at + sep + vlen + 1 > sizeof(b->joined[idx])) {
+    if (vlen == 0 || !http_value_is_exportable(v, vlen) ||
+        at + sep + vlen + 1 > sizeof(b->joined[idx])) {
         b->res->dropped = b->rule->wanted[idx];
         return;
     }
@@ -173,7 +174,7 @@ static void keep_value(struct forward_client *b, size_t idx, const char *v, size
         return;
     }
     b->seen[idx] = true; /* first value counts, even if it is dropped */
-    if (!http_value_is_safe(v, vlen) || b->vlen + vlen + 1 > sizeof(b->values)) {
+    if (!http_value_is_exportable(v, vlen) || b->vlen + vlen + 1 > sizeof(b->values)) {
         b->res->dropped = b->rule->wanted[idx];
         return;
     }

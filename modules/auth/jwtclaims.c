@@ -161,7 +161,7 @@ enum jwt_export jwt_claim_export(const json_t *claims, const char *const *path, 
     size_t len = out->len - mark;
     if (e == JWT_EXPORT_OK && len > HTTP_MAX_VALUE)
         e = JWT_EXPORT_TOO_LONG;
-    if (e == JWT_EXPORT_OK && !http_value_is_safe(out->data + mark, len))
+    if (e == JWT_EXPORT_OK && !http_value_is_exportable(out->data + mark, len))
         e = JWT_EXPORT_UNSAFE;
     if (e != JWT_EXPORT_OK)
         buf_truncate(out, mark);
@@ -178,7 +178,7 @@ const char *jwt_export_name(enum jwt_export e)
     case JWT_EXPORT_UNSUPPORTED:
         return "not a string, number, boolean or array of those";
     case JWT_EXPORT_UNSAFE:
-        return "holds a control character";
+        return "holds a control character or a line separator";
     case JWT_EXPORT_TOO_LONG:
         return "too long for a header value";
     }

@@ -63,6 +63,53 @@ bool http_value_is_clean(const char *s, size_t len)
     return true;
 }
 
+/* The code point of the UTF-8 sequence at s[*i], advancing *i; -1 if it is not valid
+ * UTF-8 (a stray or missing continuation byte, an overlong form, a surrogate, > U+10FFFF). */
+static long utf8_next(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned char c = s[(*i)++];
+    if (c < 0x80)
+        return c;
+    size_t more;
+    long cp, min;
+    if (c >= 0xc2 && c <= 0xdf)
+        more = 1, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        more = 2, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        more = 3, cp = c & 0x07, min = 0x10000;
+    else
+        return -1;
+    if (len - *i < more)
+        return -1;
+    for (size_t k = 0; k < more; k++) {
+        unsigned char d = s[(*i)++];
+        if ((d & 0xc0) != 0x80)
+            return -1;
+        cp = cp << 6 | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    return cp;
+}
+
+bool http_value_is_exportable(const char *s, size_t len)
+{
+    if (!http_value_is_safe(s, len))
+        return false;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) { /* the common case: ASCII, already checked */
+            i++;
+            continue;
+        }
+        long cp = utf8_next(u, len, &i);
+        if (cp < 0 || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+            return false;
+    }
+    return true;
+}
+
 bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
     if (alen != blen)

@@ -26,6 +26,17 @@ bool http_value_is_safe(const char *s, size_t len);
 bool http_value_is_clean(const char *s, size_t len);
 
 /*
+ * A value the authorizer may export (an identity header, a query parameter, a cookie): safe
+ * as above, and also valid UTF-8 with no C1 control (U+0080..U+009F) and no line or paragraph
+ * separator (U+2028, U+2029). Applications read header bytes as UTF-8 or as Latin-1, and
+ * both readings of such a value hold a character that some of them take for a line break
+ * (Python's splitlines, JavaScript's line terminators): an identity must not be two lines to
+ * anyone. Raw bytes that are not UTF-8 are refused for the same reason: read as Latin-1,
+ * 0x85 is NEL.
+ */
+bool http_value_is_exportable(const char *s, size_t len);
+
+/*
  * An RFC 3986 authority without user information, as a Host header must be: a reg-name
  * (letters, digits, "-._~", sub-delims, %-escapes) or an IP literal in brackets, then
  * optionally ':' and at most 5 digits. Refuses '@', '/', '\\', '?', '#', spaces and every

@@ -336,7 +336,8 @@ def test_dead_auth_service_is_500(auth, authorizer, role):
 # ---- odd but valid auth answers ----
 
 
-@pytest.mark.parametrize("ctl", ["cr", "tab", "del", "esc", "bel"])
+@pytest.mark.parametrize("ctl", ["cr", "tab", "del", "esc", "bel", "nel", "rawnel", "csi",
+                                 "lsep", "latin1"])
 def test_control_character_value_is_dropped(serve, role, ctl):
     # The service sends "userId: 4<ctl>2" and a clean "userCountryId: DE".
     a = serve(mode="ctlvalue", ctl=ctl)

@@ -90,6 +90,40 @@ static void test_value_keeps_high_bytes(void)
     }
 }
 
+static bool exportable(const char *s)
+{
+    return http_value_is_exportable(s, strlen(s));
+}
+
+/* Exported values: UTF-8 without anything that some application reads as a line break. */
+static void test_exportable_values(void)
+{
+    CU_ASSERT_TRUE(exportable("alice"));
+    CU_ASSERT_TRUE(exportable("caf\xc3\xa9"));      /* é */
+    CU_ASSERT_TRUE(exportable("\xc4\x85"));         /* ą: a continuation byte 0x85 is fine */
+    CU_ASSERT_TRUE(exportable("\xc2\xa0"));         /* U+00A0, the first after C1 */
+    CU_ASSERT_TRUE(exportable("\xe2\x80\xaf"));     /* U+202F */
+    CU_ASSERT_TRUE(exportable("\xf0\x9f\x98\x80")); /* an emoji */
+    CU_ASSERT_TRUE(exportable(""));
+    CU_ASSERT_FALSE(exportable("ad\xc2\x85min")); /* U+0085 NEL */
+    CU_ASSERT_FALSE(exportable("\xc2\x80"));      /* U+0080 */
+    CU_ASSERT_FALSE(exportable("\xc2\x9f"));      /* U+009F */
+    CU_ASSERT_FALSE(exportable("a\xe2\x80\xa8"
+                               "b")); /* U+2028 LINE SEPARATOR */
+    CU_ASSERT_FALSE(exportable("a\xe2\x80\xa9"
+                               "b"));         /* U+2029 PARAGRAPH SEPARATOR */
+    CU_ASSERT_FALSE(exportable("ad\x85min")); /* raw 0x85: NEL read as Latin-1 */
+    CU_ASSERT_FALSE(exportable("\x9b"));
+    CU_ASSERT_FALSE(exportable("caf\xe9"));          /* Latin-1, not UTF-8 */
+    CU_ASSERT_FALSE(exportable("\xc0\x8a"));         /* an overlong LF */
+    CU_ASSERT_FALSE(exportable("\xe0\x80\x8a"));     /* overlong */
+    CU_ASSERT_FALSE(exportable("\xed\xa0\x80"));     /* a surrogate */
+    CU_ASSERT_FALSE(exportable("\xf4\x90\x80\x80")); /* above U+10FFFF */
+    CU_ASSERT_FALSE(exportable("\xc3"));             /* cut short */
+    CU_ASSERT_FALSE(exportable("a\rb"));             /* and everything "safe" refuses */
+    CU_ASSERT_FALSE(http_value_is_exportable("ab\0cd", 5));
+}
+
 static void test_value_length_bound(void)
 {
     size_t n = HTTP_MAX_VALUE + 1;
@@ -210,6 +244,7 @@ static const struct unit_case value_cases[] = {
     UNIT_CASE(test_value_rejects_controls),
     UNIT_CASE(test_value_keeps_high_bytes),
     UNIT_CASE(test_value_length_bound),
+    UNIT_CASE(test_exportable_values),
     UNIT_END,
 };
 

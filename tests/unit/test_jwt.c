@@ -940,6 +940,8 @@ static void export_is(const json_t *c, const char *const *path, size_t npath, en
 }
 
 #define EXPORT(want, text, ...) export_is(c, PATH(__VA_ARGS__), NPATH(__VA_ARGS__), want, text)
+#define EXPORT_FROM(o, want, text, ...)                                                            \
+    export_is(o, PATH(__VA_ARGS__), NPATH(__VA_ARGS__), want, text)
 
 static void test_export(void)
 {
@@ -974,6 +976,21 @@ static void test_export(void)
     EXPORT(JWT_EXPORT_MISSING, NULL, "missing");
     EXPORT(JWT_EXPORT_MISSING, NULL, "address", "zip");
     EXPORT(JWT_EXPORT_TOO_LONG, NULL, "long");
+    /* What an application may read as a line break: C1 NEL, CSI, the line and paragraph
+     * separators (JSON strings are UTF-8: no raw bytes to test here). */
+    json_t *odd = json_loads("{\"nel\": \"a\\u0085b\", \"csi\": \"\\u009b\", \"ls\": "
+                             "\"a\\u2028b\", \"ps\": \"\\u2029\", \"nbsp\": \"a\\u00a0b\"}",
+                             0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(odd);
+    EXPORT_FROM(odd, JWT_EXPORT_UNSAFE, NULL, "nel");
+    EXPORT_FROM(odd, JWT_EXPORT_UNSAFE, NULL, "csi");
+    EXPORT_FROM(odd, JWT_EXPORT_UNSAFE, NULL, "ls");
+    EXPORT_FROM(odd, JWT_EXPORT_UNSAFE, NULL, "ps");
+    EXPORT_FROM(odd, JWT_EXPORT_OK,
+                "a\xc2\xa0"
+                "b",
+                "nbsp");
+    json_decref(odd);
     /* Exactly HTTP_MAX_VALUE bytes is fine. */
     char fits[HTTP_MAX_VALUE + 1];
     memset(fits, 'y', HTTP_MAX_VALUE);
@@ -989,7 +1006,8 @@ static void test_export(void)
     UNIT_INT_EQ(jwt_claim_export(c, PATH("roles"), 1, &b), JWT_EXPORT_TOO_LONG);
     UNIT_STR_EQ(mem, "");
     UNIT_CHECK(buf_ok(&b), "buffer usable after a refusal");
-    UNIT_STR_EQ(jwt_export_name(JWT_EXPORT_UNSAFE), "holds a control character");
+    UNIT_STR_EQ(jwt_export_name(JWT_EXPORT_UNSAFE),
+                "holds a control character or a line separator");
     jwt_result_release(&res);
 }
 
