@@ -499,9 +499,9 @@ def test_path_tricks_never_reach_the_application_unauthenticated(deployment, ups
 
 
 def test_the_lenient_middleware_listed_first_still_allows_its_own_paths(deployment, upstream):
-    """The control of the next test: below LENIENT, no token is needed."""
+    """The control of the next test: below LENIENT, a token the strict one refuses passes."""
     m = new_marker()
-    r = deployment.get("%s/x?m=%s" % (LENIENT, m), FORGED)
+    r = deployment.get("%s/x?m=%s" % (LENIENT, m), [("Authorization", "Bearer bad")] + FORGED)
     assert r.status == 200, r
     assert r.upstream_header("X-Auth-UserId") == []
 
