@@ -142,7 +142,7 @@ def test_a_request_that_ended_its_input_is_closed_at_once(one_worker):
     before = open_fds(a)
     held = [held_responder(a) for _ in range(20)]
     try:
-        for _ in range(50):  # the close follows the answer by a system call or two
+        for _ in range(50 * SLOW):  # the close follows the answer by a system call or two
             if open_fds(a) < before + 5:
                 break
             time.sleep(0.05)
