@@ -95,11 +95,13 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
 
 bool http_value_is_exportable(const char *s, size_t len)
 {
-    if (!http_value_is_safe(s, len))
+    if (len > HTTP_MAX_VALUE)
         return false;
     const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        if (u[i] < 0x80) { /* the common case: ASCII, already checked */
+    for (size_t i = 0; i < len;) { /* one pass: the C0 and DEL check of "clean" included */
+        if (u[i] < 0x80) {
+            if (u[i] < 0x20 || u[i] == 0x7f)
+                return false;
             i++;
             continue;
         }

@@ -61,7 +61,7 @@ size_t decide_find_middlewares(const struct config *cfg, const struct path_views
     /* Every reading on its own: each view as is, and split where it can be (pathmatch.h). */
     for (size_t r = 0; r < 2 * views->n; r++) {
         size_t k = r / 2;
-        bool split = r % 2;
+        bool split = r % 2 == 1;
         if (split && !views->split[k])
             continue;
         long m = decide_middleware_of_view(cfg, views, k, split);
