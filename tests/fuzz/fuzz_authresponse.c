@@ -96,6 +96,56 @@ static void expect_joined(struct expect *e, size_t i, const char *v, size_t vlen
     e->val[i] = e->joined[i];
 }
 
+/*
+ * The model of an exportable value, written apart from base/httpsyntax.c: no C0 or DEL, and
+ * well-formed UTF-8 by the byte ranges of Unicode's table 3-7, without U+0080..U+009F
+ * (C2 80..C2 9F) and U+2028, U+2029 (E2 80 A8, E2 80 A9).
+ */
+static bool model_exportable(const unsigned char *v, size_t n)
+{
+    if (n > HTTP_MAX_VALUE)
+        return false;
+    for (size_t k = 0; k < n;) {
+        unsigned char b = v[k];
+        if (b < 0x80) {
+            if (b < 0x20 || b == 0x7f)
+                return false;
+            k++;
+            continue;
+        }
+        /* lead byte: sequence length and the allowed range of the second byte */
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf)
+            need = 2;
+        else if (b == 0xe0)
+            need = 3, lo = 0xa0;
+        else if (b == 0xed)
+            need = 3, hi = 0x9f;
+        else if (b >= 0xe1 && b <= 0xef)
+            need = 3;
+        else if (b == 0xf0)
+            need = 4, lo = 0x90;
+        else if (b == 0xf4)
+            need = 4, hi = 0x8f;
+        else if (b >= 0xf1 && b <= 0xf3)
+            need = 4;
+        else
+            return false;
+        if (n - k < need || v[k + 1] < lo || v[k + 1] > hi)
+            return false;
+        for (size_t j = 2; j < need; j++)
+            if (v[k + j] < 0x80 || v[k + j] > 0xbf)
+                return false;
+        if (b == 0xc2 && v[k + 1] <= 0x9f)
+            return false;
+        if (b == 0xe2 && v[k + 1] == 0x80 && (v[k + 2] == 0xa8 || v[k + 2] == 0xa9))
+            return false;
+        k += need;
+    }
+    return true;
+}
+
 static void expect_line(struct expect *e, const char *line, size_t len)
 {
     if (len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n')
@@ -128,10 +178,7 @@ static void expect_line(struct expect *e, const char *line, size_t len)
         if (e->seen[i] || !name_eq(line, nlen, rule->wanted[i]))
             continue;
         size_t vlen = (size_t)(end - v);
-        bool safe = vlen <= HTTP_MAX_VALUE;
-        for (size_t k = 0; safe && k < vlen; k++)
-            if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f)
-                safe = false;
+        bool safe = model_exportable((const unsigned char *)v, vlen);
         if (AUTH_WANTED_JOINED(i)) {
             expect_joined(e, i, v, vlen, safe);
             continue;
