@@ -102,11 +102,13 @@ static bool rewrite_query(struct decision *d, const char *query, const struct qu
 }
 
 /* The value exported for a wanted name: a header that came several times (its values joined
- * by '\n', core/policy.h) is none, as no one value of it is the answer's. */
+ * by '\n', core/policy.h) is none, as no one value of it is the answer's. An empty one is
+ * none too: nginx's proxy_set_header and lighttpd drop an empty value, Apache's RequestHeader
+ * would send it, and an application must see the same on every server. */
 static const char *single_value(const struct auth_result *res, size_t wanted)
 {
     const char *v = res->values[wanted];
-    return v && !strchr(v, '\n') ? v : NULL;
+    return v && *v && !strchr(v, '\n') ? v : NULL;
 }
 
 /* How many values a '\n'-joined list holds (core/policy.h); 0 for none. */

@@ -78,6 +78,17 @@ def test_each_user_gets_their_own_identity(deployment):
     assert ("countryId", "C7") in query_of(r.echo["target"])
 
 
+def test_empty_identity_reaches_no_one(deployment):
+    """An empty value from the auth service is no identity: the application gets no
+    X-Auth-UserId at all (not an empty one), whatever the client forged, on every server."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m),
+                       [("Authorization", "Bearer good:"), ("X-Auth-UserId", "admin")])
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+    assert r.upstream_header("X-Auth-UserCountryId") == ["C"]
+
+
 # 900 KB is far more than a socket buffer (and below nginx's default 1 MB limit): a server
 # that streams the body to the authorizer (lighttpd before 1.4.77 may) must still get the
 # answer and go on to the application.

@@ -168,6 +168,17 @@ static void test_outcome_allow_partial_values(void)
     CU_ASSERT_EQUAL(d.nvars, 0);
     UNIT_STR_EQ(d.query, "keep=1");
 
+    /* An empty value is none, header and parameter alike: the forged ones still go. */
+    clear_result(&res);
+    res.status = 200;
+    res.values[W_USER_ID] = "";
+    res.values[W_COUNTRY] = "";
+    memset(&d, 0, sizeof(d));
+    decide_outcome(&d, first_rule(), AUTH_OK, &res, &req, ctx);
+    CU_ASSERT_EQUAL(d.status, 200);
+    CU_ASSERT_EQUAL(d.nvars, 0);
+    UNIT_STR_EQ(d.query, "keep=1");
+
     /* The dropped-value note goes to the log detail, the decision stays an allow. */
     clear_result(&res);
     res.status = 200;
