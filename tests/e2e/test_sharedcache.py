@@ -327,6 +327,91 @@ def test_redis_down_stopped_or_restarted_never_changes_an_answer(auth, authorize
     assert len(auth.requests()) == before and before > asked
 
 
+class StallingRelay:
+    """A TCP relay in front of Redis that, while `stall` is set, passes on the first half of
+    each reply, holds the rest for `hold` seconds and then sends it: a Redis that stops in
+    the middle of a reply and later goes on, its late bytes arriving on the same
+    connection."""
+
+    def __init__(self, redis_port, hold):
+        self.redis_port = redis_port
+        self.hold = hold
+        self.stall = threading.Event()
+        self.stalled = 0
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.redis_port))
+            threading.Thread(target=self._pump, args=(client, upstream, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True),
+                             daemon=True).start()
+
+    def _pump(self, src, dst, replies):
+        try:
+            while chunk := src.recv(65536):
+                if replies and self.stall.is_set() and len(chunk) > 1:
+                    self.stalled += 1
+                    dst.sendall(chunk[:len(chunk) // 2])
+                    time.sleep(self.hold)
+                    chunk = chunk[len(chunk) // 2:]
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.lsock.close()
+
+
+def test_a_redis_that_stops_mid_reply_never_changes_an_answer(auth, authorizer, redis,
+                                                               tmp_path):
+    """A reply cut in the middle and finished after the timeout: that lookup asks the service,
+    and the late rest of the reply is never read as the answer to a later lookup; sharing
+    goes on."""
+    relay = StallingRelay(redis.port, hold=1.0 * SLOW)
+    try:
+        texts = [shared_config(auth.url(mode="token"), redis, tmp_path, timeout=100,
+                               address="127.0.0.1:%d" % relay.port, workers=w) for w in (4, 1)]
+        a = authorizer(texts[0])
+        for user in ("alice", "bob", "carol"):
+            assert user_of(a.request("/protected", {"Authorization": "Bearer good:" + user})) \
+                == user
+        asked = len(auth.requests())
+        b = authorizer(texts[1])  # one worker: one Redis connection
+        relay.stall.set()
+        assert user_of(b.request("/protected", {"Authorization": "Bearer good:alice"})) \
+            == "alice"
+        relay.stall.clear()
+        assert relay.stalled >= 1
+        assert len(auth.requests()) == asked + 1  # the stalled lookup asked the service
+        time.sleep(1.5 * SLOW)  # the rest of the stalled reply has reached b by now
+        for user in ("bob", "carol"):
+            assert user_of(b.request("/protected", {"Authorization": "Bearer good:" + user})) \
+                == user
+        r = b.request("/protected", {"Authorization": "Bearer nope"})
+        assert r.status_line == "Status: 401 Unauthorized" and user_of(r) is None
+        # bob and carol came from Redis: the connection was made again, not left out of step.
+        assert len(auth.requests()) == asked + 2
+        assert b.log().count("cache=shared") == 2
+    finally:
+        relay.close()
+
+
 def test_the_lock_makes_a_cold_fleet_ask_once(auth, authorizer, redis, tmp_path):
     text = shared_config(auth.url(mode="token", delay_ms=400), redis, tmp_path, lock=True)
     fleet = [authorizer(text) for _ in range(3)]
