@@ -125,6 +125,10 @@ static enum auth_status basic_ask(const struct authenticator *self, struct auth_
         basic_credential_wipe(cred);
         return deny(ba, res, why ? why : "no Basic credentials");
     }
+    if (auth_worker_gave_up(w, res)) { /* a hash costs tens of milliseconds */
+        basic_credential_wipe(cred);
+        return AUTH_FAILED;
+    }
     maybe_reload(ba);
     struct table_ref *t = acquire(ba);
     enum htpasswd_status st =

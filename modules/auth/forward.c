@@ -629,6 +629,8 @@ static enum auth_status forward_ask(const struct authenticator *self, struct aut
 {
     const struct forward_authenticator *fa = (const struct forward_authenticator *)self;
     *cache = CACHE_OFF;
+    if (auth_worker_gave_up(w, res))
+        return AUTH_FAILED;
     return forward_call(w->forward, fa->rule, req, res);
 }
 

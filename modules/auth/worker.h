@@ -8,6 +8,7 @@
 #ifndef AUTHZ_AUTH_WORKER_H
 #define AUTHZ_AUTH_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/basicheader.h"
@@ -24,10 +25,22 @@ struct auth_worker {
      * as most configurations have none. */
     struct sharedcache_conn *shared;
     unsigned char *shared_blob; /* SHAREDCACHE_MAX_BLOB */
+    /* Set by the daemon: true when the web server has given up on the request being decided
+     * (its client went away while the request waited for a worker). NULL: never. */
+    bool (*gave_up)(void *arg);
+    void *gave_up_arg;
 };
 
 /* A worker's scratch space, or NULL with the reason in err. */
 struct auth_worker *auth_worker_new(char *err, size_t errlen);
 void auth_worker_free(struct auth_worker *w);
+
+/*
+ * Asked right before an expensive step (an auth call, a password hash), not before a cache
+ * lookup: nothing is spent on an answer no one waits for, and an answer that costs nothing
+ * costs no check either. True, with res filled as a failure of cause CAUSE_ABANDONED, if
+ * the web server has given up.
+ */
+bool auth_worker_gave_up(const struct auth_worker *w, struct auth_result *res);
 
 #endif

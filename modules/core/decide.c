@@ -34,14 +34,6 @@ void decide_unanswerable(struct decision *d, const struct middleware *mw)
     fail(d, CAUSE_TOO_LARGE, "the answer does not fit in the response buffer");
 }
 
-void decide_abandoned(struct decision *d)
-{
-    memset(d, 0, sizeof(*d));
-    set(d, OUTCOME_ERROR, 0, "abandoned",
-        "the web server closed the connection before it was decided");
-    d->cause = CAUSE_ABANDONED;
-}
-
 long decide_middleware_of_view(const struct config *cfg, const struct path_views *views, size_t k,
                                bool split)
 {
@@ -221,6 +213,8 @@ void decide_outcome(struct decision *d, const struct rule *r, enum auth_status s
         return;
     case AUTH_FAILED:
         fail(d, res->cause != CAUSE_NONE ? res->cause : CAUSE_TRANSPORT, res->error);
+        if (res->cause == CAUSE_ABANDONED)
+            d->reason = "abandoned";
         return;
     case AUTH_OK:
         break;

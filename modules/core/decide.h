@@ -86,8 +86,4 @@ void decide_bad_request(struct decision *d, const char *detail);
 /* A decision whose answer could not be written within the bounds (500), about middleware mw. */
 void decide_unanswerable(struct decision *d, const struct middleware *mw);
 
-/* Decides about a request the web server gave up on before it was decided (500, never sent):
- * nothing is asked. */
-void decide_abandoned(struct decision *d);
-
 #endif

@@ -170,11 +170,14 @@ static enum read_result read_request(struct worker *w, struct fcgi_request *req)
 /*
  * True if the web server has closed the connection already: its client gave up while the
  * request waited for a worker, and asking the auth service now would only add load when it
- * is highest. On a unix socket a full close shows as POLLHUP; on TCP it cannot be told from
- * a half-close, so TCP requests are always decided.
+ * is highest. The auth layer asks just before an auth call or a password hash
+ * (auth_worker_gave_up), so an answer from a cache costs no system call for it. On a unix
+ * socket a full close shows as POLLHUP; on TCP it cannot be told from a half-close, so TCP
+ * requests are always decided.
  */
-static bool abandoned(const struct worker *w)
+static bool abandoned(void *arg)
 {
+    const struct worker *w = arg;
     if (!w->pool->unix_listener)
         return false;
     struct pollfd p = {.fd = w->fd, .events = POLLIN};
@@ -210,8 +213,6 @@ static bool handle(struct worker *w, const struct fcgi_request *req, bool last)
         decide_bad_request(&d, req->refusal);
     else if (bad)
         decide_bad_request(&d, bad);
-    else if (abandoned(w))
-        decide_abandoned(&d);
     else
         decide(p, &view, w->ctx, &d);
     frame(w, req->id, &d);
@@ -348,6 +349,8 @@ static bool setup_worker(struct worker_pool *pool, size_t i, char *err, size_t e
         snprintf(err, errlen, "cannot set up worker %zu: %s", i, why);
         return false;
     }
+    w->ctx->auth->gave_up = abandoned;
+    w->ctx->auth->gave_up_arg = w;
     return true;
 }
 

@@ -1,6 +1,7 @@
 """Operations: reload on SIGHUP under load, systemd socket activation, metrics, the decision
 log line, the systemd units and the man pages."""
 
+import base64
 import os
 import re
 import shutil
@@ -340,33 +341,67 @@ def test_every_setting_is_documented():
 # ---- overload ----
 
 
-def test_abandoned_requests_do_not_reach_the_auth_service(auth, authorizer):
+def abandoned_config(url, path, htpasswd):
+    """One worker on a unix socket; /protected asks the service, /cached too with a cache,
+    /staging checks a bcrypt htpasswd."""
+    cached = middleware(url, name="cached", paths=("/cached",), forward=(), params=()).replace(
+        "rule = {", "rule = {\n      cache = { ttl = 30; };", 1)
+    staging = ('  { name = "staging"; type = "basicAuth"; paths = ( "/staging" );\n'
+               '    rule = { htpasswd = "%s"; realm = "Staging"; }; }' % htpasswd)
+    return build_config(middlewares=[middleware(url), cached, staging], workers=1, listen=path)
+
+
+# (path, Authorization) of the request that is given up on, and whether it is still decided:
+# an answer from the cache costs no more than the check, so it is not made.
+ABANDONED = {
+    "forward": ("/protected/2", "Bearer good:2", False),
+    "cache-miss": ("/cached/2", "Bearer good:2", False),
+    "cache-hit": ("/cached/1", "Bearer good:1", True),
+    "basic": ("/staging/2", "Basic " + base64.b64encode(b"bob:pw-b").decode(), False),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ABANDONED))
+def test_abandoned_requests_cost_no_auth_call(auth, authorizer, kind):
     """A request whose web server closed the connection while it waited for a worker is not
-    sent to the auth service (unix socket); the next one is served as usual."""
+    sent to the auth service, nor its password hashed (unix socket); one the cache answers is
+    answered. The next request is served as usual."""
     d = tempfile.mkdtemp(prefix="authz-")
     try:
         path = os.path.join(d, "a.sock")
-        a = authorizer(build_config(auth.url(mode="token", delay_ms=800), workers=1,
-                                    listen=path), address=path)
+        htpasswd = os.path.join(d, "htpasswd")
+        with open(htpasswd, "w") as f:
+            f.write(subprocess.run(["htpasswd", "-nbB", "-C", "5", "bob", "pw-b"], check=True,
+                                   capture_output=True, text=True).stdout)
+        a = authorizer(abandoned_config(auth.url(mode="token", delay_ms=800), path, htpasswd),
+                       address=path)
+        given_up, token, decided = ABANDONED[kind]
+        if kind == "cache-hit":  # in the cache before
+            r = a.request(given_up, {"Authorization": token})
+            assert ("X-Auth-UserId", "1") in r.variables
         results = []
         busy = threading.Thread(target=lambda: results.append(
             a.request("/protected/1", {"Authorization": "Bearer good:1"})))
         busy.start()
         for _ in range(500 * SLOW):  # the only worker is now waiting for the auth service
-            if auth.requests():
+            if len(auth.requests()) == 1 + (kind == "cache-hit"):
                 break
             threading.Event().wait(0.01)
         s = socket.socket(socket.AF_UNIX)
         s.connect(path)
-        s.sendall(fcgiclient.build_request(
-            cgi_params("/protected/2", {"Authorization": "Bearer good:2"})))
+        s.sendall(fcgiclient.build_request(cgi_params(given_up, {"Authorization": token})))
         s.close()  # the web server's client gave up
         busy.join()
         assert ("X-Auth-UserId", "1") in results[0].variables
         r = a.request("/protected/3", {"Authorization": "Bearer good:3"})
         assert ("X-Auth-UserId", "3") in r.variables
         asked = [v for e in auth.requests() for n, v in e["headers"] if n == "Authorization"]
-        assert asked == ["Bearer good:1", "Bearer good:3"]
-        assert 'reason="abandoned"' in a.log()
+        assert asked == ["Bearer good:1"] * (1 + (kind == "cache-hit")) + ["Bearer good:3"]
+        # Decided (and logged) before /protected/3, which waited behind it for the worker.
+        line = [ln for ln in a.log().splitlines() if "path=%s " % given_up in ln][-1]
+        if decided:
+            assert "status=200" in line and "cache=hit" in line, line
+        else:
+            assert 'reason="abandoned"' in line and "status=500" in line, line
     finally:
         shutil.rmtree(d, ignore_errors=True)
