@@ -128,38 +128,97 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
     return cp;
 }
 
+/* A code point that one of the trims frameworks apply to names removes: C0, space, DEL and C1
+ * (Java's trim() takes everything up to ' '), and Unicode's white space (.NET's Trim() and
+ * Python's strip(): NEL, no-break space, the U+2000 spaces, the line and paragraph
+ * separators, ...). */
+static bool is_trimmed(long c)
+{
+    return c <= 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* The value of the four hex digits at s[i], or -1. */
+static long hex4(const char *s, size_t len, size_t i)
+{
+    long v = 0;
+    for (size_t k = i; k < i + 4; k++) {
+        int h = k < len ? http_hex_value((unsigned char)s[k]) : -1;
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Appends code point c to raw as UTF-8; false if it does not fit. */
+static bool put_utf8(unsigned char *raw, size_t cap, size_t *n, long c)
+{
+    unsigned char u[3];
+    size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (k == 1) {
+        u[0] = (unsigned char)c;
+    } else if (k == 2) {
+        u[0] = (unsigned char)(0xc0 | (c >> 6));
+        u[1] = (unsigned char)(0x80 | (c & 0x3f));
+    } else {
+        u[0] = (unsigned char)(0xe0 | (c >> 12));
+        u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+        u[2] = (unsigned char)(0x80 | (c & 0x3f));
+    }
+    if (*n + k > cap)
+        return false;
+    memcpy(raw + *n, u, k);
+    *n += k;
+    return true;
+}
+
 /*
  * The name as frameworks that trim and compare case-insensitively read it (Java's trim() and
- * equalsIgnoreCase, .NET's OrdinalIgnoreCase): fully %-decoded, '+' as space, every byte up
- * to ' ' (NUL, TAB, CR included) and DEL trimmed from both ends, leading '?' too (as in
- * match_name), '.' and ' ' as '_' (PHP),
- * and a non-ASCII letter that upper- or lowercases to an ASCII one read as that letter ("ı"
- * is 'i' and "ſ" is 's' to equalsIgnoreCase, the Kelvin sign is 'k'). False if too long.
+ * equalsIgnoreCase, .NET's Trim() and OrdinalIgnoreCase, Python's strip()): fully
+ * %-decoded, with ASP.NET's %uXXXX too, '+' as space; then read as UTF-8 (a byte that is not
+ * is its Latin-1 character, as a server reading Latin-1 sees it) and every code point of
+ * is_trimmed taken from both ends, leading '?' too (as in match_name); '.' and ' ' as '_'
+ * (PHP), and a non-ASCII letter that upper- or lowercases to an ASCII one read as that letter
+ * ("ı" is 'i' and "ſ" is 's' to equalsIgnoreCase, the Kelvin sign is 'k'). False if too long.
  */
 static bool trimmed_name(const char *s, size_t len, char *out, size_t outlen, size_t *outn)
 {
     unsigned char raw[512];
     size_t n = 0;
     for (size_t i = 0; i < len && s[i] != '='; i++) {
+        long u = s[i] == '%' && i + 1 < len && (s[i + 1] == 'u' || s[i + 1] == 'U')
+                     ? hex4(s, len, i + 2)
+                     : -1;
+        if (u >= 0) {
+            i += 5;
+            if (!put_utf8(raw, sizeof(raw), &n, u))
+                return false;
+            continue;
+        }
         if (n == sizeof(raw))
             return false;
         raw[n++] = name_byte(s, len, &i);
     }
-    size_t start = 0;
-    while (start < n && (raw[start] <= 0x20 || raw[start] == 0x7f || raw[start] == '?'))
+    long cps[512];
+    size_t ncp = 0;
+    for (size_t i = 0; i < n;) {
+        size_t at = i;
+        long c = raw[i] < 0x80 ? raw[i++] : utf8_next(raw, n, &i);
+        cps[ncp++] = c >= 0 ? c : raw[at]; /* not UTF-8: the byte as Latin-1 */
+    }
+    size_t start = 0, end = ncp;
+    while (start < end && (is_trimmed(cps[start]) || cps[start] == '?'))
         start++;
-    while (n > start && (raw[n - 1] <= 0x20 || raw[n - 1] == 0x7f))
-        n--;
+    while (end > start && is_trimmed(cps[end - 1]))
+        end--;
     size_t o = 0;
-    for (size_t i = start; i < n;) {
-        long c = raw[i];
+    for (size_t i = start; i < end; i++) {
+        long c = cps[i];
         if (c >= 0x80) {
-            c = utf8_next(raw, n, &i);
-            ucs4_t up = c >= 0 ? uc_tolower(uc_toupper((ucs4_t)c)) : 0;
-            ucs4_t low = c >= 0 ? uc_tolower((ucs4_t)c) : 0;
+            ucs4_t up = uc_tolower(uc_toupper((ucs4_t)c));
+            ucs4_t low = uc_tolower((ucs4_t)c);
             c = up < 0x80 && up ? (long)up : low < 0x80 && low ? (long)low : 0x80;
-        } else {
-            i++;
         }
         if (c == ' ' || c == '.')
             c = '_';

@@ -4,8 +4,9 @@
  * Client parameters that share a name with a `params` target are removed, whatever spelling a
  * lenient framework would still read as that name (case, %-encoding, '+', '.' for '_', a
  * "[...]" suffix, ';' as a separator; PHP's leading spaces, a NUL ending the name and '[' without
- * ']' read as '_'; Rack 2's brackets around the name; whitespace and control characters
- * around it, which Java and .NET trim; leading '?', which Node's URLSearchParams drops from
+ * ']' read as '_'; Rack 2's brackets around the name; control characters and Unicode white
+ * space around it, which Java, .NET and Python trim; ASP.NET's %uXXXX escapes; leading '?',
+ * which Node's URLSearchParams drops from
  * "/x??name=v"; non-ASCII letters whose case mapping is an ASCII one,
  * as Java's equalsIgnoreCase compares them: "ı", "ſ", the Kelvin sign), so a client can never
  * forge a parameter the auth service is meant to set. Every other client parameter is kept byte for

@@ -78,6 +78,27 @@ def test_each_user_gets_their_own_identity(deployment):
     assert ("countryId", "C7") in query_of(r.echo["target"])
 
 
+# Spellings of countryId that frameworks trimming Unicode white space (.NET's Trim(), Python's
+# strip()) or decoding ASP.NET's %uXXXX read as the name.
+TRIMMED_SPELLINGS = ["countryId%C2%A0", "%C2%A0countryId", "countryId%C2%85", "countryId%A0",
+                     "countryId%E2%80%83", "%E3%80%80countryId", "%u0063ountryId",
+                     "country%u0049d"]
+
+
+@pytest.mark.parametrize("spelling", TRIMMED_SPELLINGS)
+def test_forged_parameter_in_trimmed_spellings_never_reaches_the_application(deployment,
+                                                                            spelling):
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s&%s=evil&b=2" % (PROTECTED, m, spelling),
+                       [("Authorization", "Bearer good:7")])
+    if r.status == 400:  # a server may refuse the query itself
+        assert r.echo is None, r
+        return
+    assert r.status == 200, r
+    raw = r.echo["target"].split("?", 1)[1]
+    assert raw.split("&") == ["m=" + m, "b=2", "countryId=C7"], r.echo["target"]
+
+
 def test_empty_identity_reaches_no_one(deployment):
     """An empty value from the auth service is no identity: the application gets no
     X-Auth-UserId at all (not an empty one), whatever the client forged, on every server."""
