@@ -121,13 +121,21 @@ enum jwt_claim_match jwt_claim_require(const json_t *claims, const char *const *
     return match ? JWT_CLAIM_MATCH : JWT_CLAIM_MISMATCH;
 }
 
-static enum jwt_export append_scalar(const json_t *v, struct buf *out)
+/*
+ * One scalar's text. A space at either end is refused: the web servers trim a header value
+ * (nginx and Apache differently) but not a parameter, so the application would read two
+ * identities, and " admin" trimmed is someone else. So is an empty element of an array,
+ * which the joined text cannot show.
+ */
+static enum jwt_export append_scalar(const json_t *v, bool element, struct buf *out)
 {
     char tmp[NUMBER_TEXT];
     const char *s;
     size_t len;
     if (!scalar_text(v, tmp, &s, &len))
         return JWT_EXPORT_UNSUPPORTED;
+    if ((len == 0 && element) || (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')))
+        return JWT_EXPORT_UNSAFE;
     if (len > HTTP_MAX_VALUE || !buf_add(out, s, len))
         return JWT_EXPORT_TOO_LONG;
     return JWT_EXPORT_OK;
@@ -151,12 +159,12 @@ enum jwt_export jwt_claim_export(const json_t *claims, const char *const *path, 
         }
         json_array_foreach(v, i, item)
         {
-            e = i > 0 && !buf_addc(out, ',') ? JWT_EXPORT_TOO_LONG : append_scalar(item, out);
+            e = i > 0 && !buf_addc(out, ',') ? JWT_EXPORT_TOO_LONG : append_scalar(item, true, out);
             if (e != JWT_EXPORT_OK)
                 break;
         }
     } else {
-        e = append_scalar(v, out);
+        e = append_scalar(v, false, out);
     }
     size_t len = out->len - mark;
     if (e == JWT_EXPORT_OK && len > HTTP_MAX_VALUE)
@@ -178,7 +186,7 @@ const char *jwt_export_name(enum jwt_export e)
     case JWT_EXPORT_UNSUPPORTED:
         return "not a string, number, boolean or array of those";
     case JWT_EXPORT_UNSAFE:
-        return "holds a control character or a line separator";
+        return "holds a control character, a line separator or a space at an end";
     case JWT_EXPORT_TOO_LONG:
         return "too long for a header value";
     }

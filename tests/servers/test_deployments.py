@@ -340,6 +340,22 @@ def test_local_jwt_identity_comes_from_the_token_only(deployment, auth, upstream
     assert auth.calls(m) == []  # no auth service was asked
 
 
+@pytest.mark.parametrize("sub,country", [(" ", "  SE  "), (" 77", "SE "), ("", "")],
+                         ids=["blank", "padded", "empty"])
+def test_local_jwt_claims_a_server_would_trim_reach_no_one(deployment, sub, country):
+    """A claim with a space at an end would reach the application trimmed in the header (by
+    some servers) and whole in the parameter; an empty one is no value: neither is exported,
+    and the forged copies are still removed."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s&countryId=evil" % (LOCAL_JWT, m),
+                       [("Authorization", "Bearer " + jwt_token(sub=sub, country=country)),
+                        ("X-Auth-UserId", "admin")])
+    assert r.status == 200, r
+    assert r.upstream_header("X-Auth-UserId") == []
+    assert r.upstream_header("X-Auth-UserCountryId") == []
+    assert r.echo["target"].split("?", 1)[1] == "m=" + m
+
+
 @pytest.mark.parametrize("headers", [
     [],
     [("Authorization", "Bearer " + "x.y.z")],

@@ -991,6 +991,22 @@ static void test_export(void)
                 "b",
                 "nbsp");
     json_decref(odd);
+    /* A space at an end, which a web server would trim from the header but not from the
+     * parameter, and an empty element, which the joined text cannot show. */
+    json_t *spaced = json_loads("{\"lead\": \" admin\", \"trail\": \"DE  \", \"blank\": \" \", "
+                                "\"inner\": \"Ada Lovelace\", \"items\": [\"a\", \" b\"], "
+                                "\"holes\": [\"\", \"\"], \"hole\": [\"a\", \"\"], \"none\": []}",
+                                0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(spaced);
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "lead");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "trail");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "blank");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "items");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "holes");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "hole");
+    EXPORT_FROM(spaced, JWT_EXPORT_OK, "Ada Lovelace", "inner");
+    EXPORT_FROM(spaced, JWT_EXPORT_OK, "", "none");
+    json_decref(spaced);
     /* Exactly HTTP_MAX_VALUE bytes is fine. */
     char fits[HTTP_MAX_VALUE + 1];
     memset(fits, 'y', HTTP_MAX_VALUE);
@@ -1007,7 +1023,7 @@ static void test_export(void)
     UNIT_STR_EQ(mem, "");
     UNIT_CHECK(buf_ok(&b), "buffer usable after a refusal");
     UNIT_STR_EQ(jwt_export_name(JWT_EXPORT_UNSAFE),
-                "holds a control character or a line separator");
+                "holds a control character, a line separator or a space at an end");
     jwt_result_release(&res);
 }
 
