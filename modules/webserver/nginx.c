@@ -70,6 +70,11 @@ void nginx_print_glue(FILE *out, const struct identity_headers *ids)
         nginx_name(ids->name[i], name, sizeof(name));
         fprintf(out, "proxy_set_header %s $authz_h_%s;\n", ids->name[i], name);
     }
+    fputs("\n# The cookies as the auth service saw them (/.authz sends $http_cookie): several\n"
+          "# Cookie headers reach the application joined into one, never as the separate\n"
+          "# lines an application might read only the first or last of.\n"
+          "proxy_set_header Cookie $http_cookie;\n",
+          out);
     fputs("\n# The subrequest relays only 401 and 403, without the auth service's answer: a\n"
           "# denial is asked about again as a normal request (@authz_denial), whose status,\n"
           "# challenges, Location, cookies and body reach the client (a sign-in redirect too).\n"
