@@ -315,7 +315,12 @@ void decide(const struct policy *p, const struct request_view *req, struct decid
             struct decision *d)
 {
     decide_request(p, req, ctx, d);
-    const char *phase = request_param(req->envp, "AUTHZ_PHASE");
+    decide_phase(req->envp, d);
+}
+
+void decide_phase(char *const *envp, struct decision *d)
+{
+    const char *phase = request_param(envp, "AUTHZ_PHASE");
     if (!phase)
         return;
     bool allowed = d->outcome == OUTCOME_ALLOWED || d->outcome == OUTCOME_UNPROTECTED;

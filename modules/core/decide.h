@@ -83,6 +83,10 @@ void decide(const struct policy *p, const struct request_view *req, struct decid
 /* Decides about a request whose parameters could not be read into a view (400). */
 void decide_bad_request(struct decision *d, const char *detail);
 
+/* What the web server's phase (AUTHZ_PHASE, see decide.c) makes of decision d: decide applies
+ * it; a bad request decided without a view is given it by its caller. */
+void decide_phase(char *const *envp, struct decision *d);
+
 /* A decision whose answer could not be written within the bounds (500), about middleware mw. */
 void decide_unanswerable(struct decision *d, const struct middleware *mw);
 

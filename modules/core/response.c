@@ -41,9 +41,10 @@ static bool is_allow(enum outcome o)
 
 bool response_write(const struct decision *d, struct buf *out)
 {
-    if (d->status_only && d->outcome == OUTCOME_DENIED) {
-        /* auth_request turns any status but 401 and 403 into 500 */
-        int status = d->status == 302 ? 401 : d->status;
+    if (d->status_only && (d->outcome == OUTCOME_DENIED || d->outcome == OUTCOME_BAD_REQUEST)) {
+        /* auth_request turns any status but 401 and 403 into 500: a sign-in redirect goes as
+         * 401 and a bad request as 403, and the denial phase answers them whole */
+        int status = d->outcome == OUTCOME_BAD_REQUEST ? 403 : d->status == 302 ? 401 : d->status;
         buf_printf(out, "Status: %d %s\r\nContent-Length: 0\r\n\r\n", status, http_reason(status));
         return buf_ok(out);
     }

@@ -209,11 +209,10 @@ static bool handle(struct worker *w, const struct fcgi_request *req, bool last)
     struct request_view view;
     struct decision d;
     const char *bad = request_view_init(&view, req->envp);
-    if (req->refusal)
-        decide_bad_request(&d, req->refusal);
-    else if (bad)
-        decide_bad_request(&d, bad);
-    else
+    if (req->refusal || bad) {
+        decide_bad_request(&d, req->refusal ? req->refusal : bad);
+        decide_phase(req->envp, &d);
+    } else
         decide(p, &view, w->ctx, &d);
     frame(w, req->id, &d);
     double ms = ms_since(&t0);

@@ -328,6 +328,25 @@ def test_auth_request_phase_turns_a_sign_in_into_401(serve):
     assert again.status == 302 and again.header("Location").startswith(SIGN_IN), again
 
 
+@pytest.mark.parametrize("uri,headers", [
+    ("/protected/a%00b", GOOD),                                     # refused before a view
+    ("/protected", dict(GOOD, **{"X-Request-Id": "a\x01b"})),      # refused by the rule
+    ("/protected", dict(GOOD, **{"X-Request-Id": "x" * 20000})),
+], ids=["encoded-nul", "control-in-forwarded", "forwarded-too-long"])
+def test_auth_request_phase_turns_a_bad_request_into_403(serve, auth, uri, headers):
+    """auth_request makes any status but 401 and 403 a 500: a bad request goes as 403, which
+    the glue's error_page asks about again, and the denial phase answers 400 whole."""
+    a = serve(status=200, h=["userId:42"])
+    resp = a.request(uri, headers, extra={"AUTHZ_PHASE": "auth_request"})
+    assert resp.raw == b"Status: 403 Forbidden\r\nContent-Length: 0\r\n\r\n", resp
+    again = a.request(uri, headers, extra={"AUTHZ_PHASE": "denial"})
+    assert_status_only(again, 400)
+    plain = a.request(uri, headers)
+    assert_status_only(plain, 400)
+    assert auth.requests() == []
+    assert "status=400" in a.log()
+
+
 def test_auth_request_phase_allows_as_usual(serve):
     a = serve(status=200, h=["userId:42", "userCountryId:DE"])
     resp = a.request("/protected", GOOD, extra={"AUTHZ_PHASE": "auth_request"})

@@ -99,6 +99,16 @@ def test_forged_parameter_in_trimmed_spellings_never_reaches_the_application(dep
     assert raw.split("&") == ["m=" + m, "b=2", "countryId=C7"], r.echo["target"]
 
 
+def test_a_bad_request_is_answered_400(deployment, auth, upstream):
+    """A forwarded header with a control character is refused with 400, by the authorizer
+    (lighttpd, nginx) or by Apache itself. nginx's auth_request would make the authorizer's
+    400 a 500: the authorizer answers its subrequest 403, and the denial phase the 400."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (PROTECTED, m), [GOOD, ("X-Request-Id", "a\x01b")])
+    assert r.status == 400 and r.echo is None, r
+    assert auth.calls(m) == [] and not upstream.saw(m)
+
+
 def test_empty_identity_reaches_no_one(deployment):
     """An empty value from the auth service is no identity: the application gets no
     X-Auth-UserId at all (not an empty one), whatever the client forged, on every server."""
@@ -490,8 +500,7 @@ def test_malformed_path_is_refused(deployment, upstream, path):
 def test_path_the_authorizer_refuses(deployment, upstream, path):
     """An encoded '?' (which a server decoding before splitting would read as a query nobody
     decided on) and invalid or overlong UTF-8 never reach the application, protected or not:
-    400 from the authorizer (which nginx turns into 500, mod_fcgid into 401), or the server's
-    own refusal."""
+    400 from the authorizer (which mod_fcgid turns into 401), or the server's own refusal."""
     m = new_marker()
     r = deployment.get("%s?m=%s" % (path, m), [GOOD])
     assert r.status >= 400 and r.echo is None, r
