@@ -430,8 +430,14 @@ static enum auth_status build_headers(struct forward_client *b, const struct rul
      * the whole URL for "GET http://host/x?y", and services parse these as a path. */
     const char *const url[] = {req->scheme, "://", req->host, req->request_uri, NULL};
     bool absolute = req->request_uri[0] != '/';
-    /* Without forwardHostHeaders the service is not told which host was asked for. */
+    /* Without forwardHostHeaders the service is not told which host was asked for. With it,
+     * a request that names none (HTTP/1.0 without Host, a server without a name) cannot be
+     * shown: "http:///x" would leave the service to guess, perhaps a default site's rules. */
     bool host = r->forward_host;
+    if (host && !*req->host) {
+        *why = "no host to show the auth service (no Host, no SERVER_NAME)";
+        return AUTH_BAD_REQUEST;
+    }
     if (!add_header(b, "X-Original-URI", req->path) ||
         !add_header(b, "X-Original-Method", req->method) ||
         (host && !add_header_parts(b, "X-Original-URL", absolute ? url + 3 : url)) ||

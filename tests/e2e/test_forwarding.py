@@ -95,6 +95,17 @@ def test_host_falls_back_to_server_name(fwd, auth):
     assert only(entry, "X-Original-URL") == "https://named.example/protected"
 
 
+@pytest.mark.parametrize("extra", [{"HTTP_HOST": None, "SERVER_NAME": None},
+                                   {"HTTP_HOST": "", "SERVER_NAME": ""}], ids=["absent", "empty"])
+def test_no_host_at_all_is_400_without_an_auth_call(fwd, auth, extra):
+    """HTTP/1.0 without Host, on a server without a name: "http:///protected" would leave the
+    service to guess which site was asked for."""
+    resp = fwd.request("/protected", {"Authorization": "Bearer a", "X-Tenant": "t"},
+                       extra=extra)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
 @pytest.mark.parametrize("uri", ["https://app.example.test/protected/x?y=1",
                                  "HTTPS://app.example.test/protected/x",
                                  "https://app.example.test//protected?a=b?c"])
