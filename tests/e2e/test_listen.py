@@ -123,7 +123,7 @@ def test_inherited_unix_listener_on_fd0(auth, tmp_path, short_dir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     lsock.close()
     try:
-        resp = fcgiclient.request(path, {"REQUEST_URI": "/protected",
+        resp = fcgiclient.request(path, {"REQUEST_URI": "/protected", "HTTP_HOST": "h.example",
                                          "HTTP_AUTHORIZATION": "Bearer good"})
         assert resp.status == 200
         assert resp.header("Variable-X-Auth-UserId") == "42"
