@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "auth/cache.h"
 #include "auth/forward.h"
@@ -42,14 +41,4 @@ void auth_worker_free(struct auth_worker *w)
     sharedcache_conn_free(w->shared);
     free(w->shared_blob);
     free(w);
-}
-
-bool auth_worker_gave_up(const struct auth_worker *w, struct auth_result *res)
-{
-    if (!w->gave_up || !w->gave_up(w->gave_up_arg))
-        return false;
-    memset(res, 0, sizeof(*res));
-    res->error = "the web server closed the connection before it was decided";
-    res->cause = CAUSE_ABANDONED;
-    return true;
 }
