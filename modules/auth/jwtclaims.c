@@ -122,10 +122,9 @@ enum jwt_claim_match jwt_claim_require(const json_t *claims, const char *const *
 }
 
 /*
- * One scalar's text. A space at either end is refused: the web servers trim a header value
- * (nginx and Apache differently) but not a parameter, so the application would read two
- * identities, and " admin" trimmed is someone else. So is an empty element of an array,
- * which the joined text cannot show.
+ * One scalar's text. An element of an array must be exportable on its own (the whole value is
+ * checked by the caller): a space at its end would be trimmed by an application splitting
+ * the joined text, and an empty element the joined text cannot show.
  */
 static enum jwt_export append_scalar(const json_t *v, bool element, struct buf *out)
 {
@@ -134,7 +133,7 @@ static enum jwt_export append_scalar(const json_t *v, bool element, struct buf *
     size_t len;
     if (!scalar_text(v, tmp, &s, &len))
         return JWT_EXPORT_UNSUPPORTED;
-    if ((len == 0 && element) || (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')))
+    if (element && (len == 0 || !http_value_is_exportable(s, len)))
         return JWT_EXPORT_UNSAFE;
     if (len > HTTP_MAX_VALUE || !buf_add(out, s, len))
         return JWT_EXPORT_TOO_LONG;

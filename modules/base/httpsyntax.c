@@ -93,23 +93,33 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
     return cp;
 }
 
+bool http_is_trimmed_space(long cp)
+{
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           cp == 0x180e || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
 bool http_value_is_exportable(const char *s, size_t len)
 {
     if (len > HTTP_MAX_VALUE)
         return false;
     const unsigned char *u = (const unsigned char *)s;
+    long first = -1, cp = -1;
     for (size_t i = 0; i < len;) { /* one pass: the C0 and DEL check of "clean" included */
         if (u[i] < 0x80) {
             if (u[i] < 0x20 || u[i] == 0x7f)
                 return false;
-            i++;
-            continue;
+            cp = u[i++];
+        } else {
+            cp = utf8_next(u, len, &i);
+            if (cp < 0 || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+                return false;
         }
-        long cp = utf8_next(u, len, &i);
-        if (cp < 0 || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
-            return false;
+        if (first < 0)
+            first = cp;
     }
-    return true;
+    return len == 0 || !(http_is_trimmed_space(first) || http_is_trimmed_space(cp));
 }
 
 bool http_name_eq(const char *a, size_t alen, const char *b, size_t blen)

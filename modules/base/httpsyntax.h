@@ -26,9 +26,19 @@ bool http_value_is_safe(const char *s, size_t len);
 bool http_value_is_clean(const char *s, size_t len);
 
 /*
+ * A code point that some language's trim takes for white space: ' ', TAB to CR, and beyond
+ * ASCII NEL, the no-break space, U+1680, U+180E, U+2000..U+200B, the line and paragraph
+ * separators, U+202F, U+205F, U+3000 and U+FEFF (.NET's Trim(), Python's strip(),
+ * JavaScript's trim(), Java's strip(), old .NET's Trim() for U+200B and U+FEFF).
+ */
+bool http_is_trimmed_space(long cp);
+
+/*
  * A value the authorizer may export (an identity header, a query parameter, a cookie): safe
- * as above, and also valid UTF-8 with no C1 control (U+0080..U+009F) and no line or paragraph
- * separator (U+2028, U+2029). Applications read header bytes as UTF-8 or as Latin-1, and
+ * as above, and also valid UTF-8 with no C1 control (U+0080..U+009F), no line or paragraph
+ * separator (U+2028, U+2029), and no http_is_trimmed_space at either end (web servers trim a
+ * header value but not a parameter, and an application that trims reads " admin" as
+ * another user's name). Applications read header bytes as UTF-8 or as Latin-1, and
  * both readings of such a value hold a character that some of them take for a line break
  * (Python's splitlines, JavaScript's line terminators): an identity must not be two lines to
  * anyone. Raw bytes that are not UTF-8 are refused for the same reason: read as Latin-1,

@@ -129,13 +129,11 @@ static long utf8_next(const unsigned char *s, size_t len, size_t *i)
 }
 
 /* A code point that one of the trims frameworks apply to names removes: C0, space, DEL and C1
- * (Java's trim() takes everything up to ' '), and Unicode's white space (.NET's Trim() and
- * Python's strip(): NEL, no-break space, the U+2000 spaces, the line and paragraph
- * separators, ...). */
+ * (Java's trim() takes everything up to ' '), and Unicode's white space (see
+ * http_is_trimmed_space: .NET, Python, JavaScript). */
 static bool is_trimmed(long c)
 {
-    return c <= 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+    return c <= 0x20 || (c >= 0x7f && c <= 0x9f) || http_is_trimmed_space(c);
 }
 
 /* The value of the four hex digits at s[i], or -1. */

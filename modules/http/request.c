@@ -66,8 +66,12 @@ static const char *take_authority(struct request_view *v, const char *a, size_t 
         return "absolute-form REQUEST_URI with user information";
     if (strcmp(scheme, v->scheme) != 0)
         return "absolute-form REQUEST_URI with another scheme than the connection's";
+    /* Without a Host header a server may send the upstream a Host of its own (Apache's
+     * ServerName with ProxyPreserveHost), not the target's, which the service was told. */
     const char *header = request_param(v->envp, "HTTP_HOST");
-    if (header && *header && !same_host(a, alen, header, strlen(header)))
+    if (!header || !*header)
+        return "absolute-form REQUEST_URI without a Host header";
+    if (!same_host(a, alen, header, strlen(header)))
         return "absolute-form REQUEST_URI naming another host than Host";
     memcpy(v->authority, a, alen);
     v->authority[alen] = '\0';

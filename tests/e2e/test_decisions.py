@@ -346,6 +346,17 @@ def test_control_character_value_is_dropped(serve, role, ctl):
     assert_allowed(resp, [("X-Auth-UserCountryId", "DE")], "a=1&countryId=DE")
 
 
+@pytest.mark.parametrize("value", ["\u00a042", "42\u00a0", "\u300042", "42\ufeff",
+                                   "\u200b42", "42\u2003"],
+                         ids=["nbsp-first", "nbsp-last", "ideographic", "bom", "zwsp", "em"])
+def test_white_space_at_an_end_of_a_value_is_dropped(serve, role, value):
+    """An application that trims reads " 42" as 42: a value with white space at an end is
+    not the one the auth service sent, so it is dropped, header and parameter alike."""
+    a = serve(status=200, h=["userId:" + value, "userCountryId:" + value])
+    resp = a.request("/protected?countryId=XX&a=1", GOOD, role=role)
+    assert_allowed(resp, [], "a=1")
+
+
 def test_nul_value_fails_closed(serve, role):
     """A NUL byte in an auth-response header makes libcurl refuse the whole response, so the
     answer is 500 (fail closed), never an allow, and the NUL is never emitted."""

@@ -142,6 +142,16 @@ def test_absolute_form_naming_another_host_is_400(fwd, auth, role, uri, host, sc
     assert auth.requests() == []
 
 
+def test_absolute_form_without_host_is_400(fwd, auth, role):
+    """HTTP/1.0 "GET http://evil.test/x" without Host: Apache's proxy sends the upstream its
+    own ServerName, so the host the service would be told is not the one the upstream gets."""
+    resp = fwd.request("https://evil.test/protected/x", {"Authorization": "Bearer a",
+                                                          "X-Tenant": "t"},
+                       extra={"HTTP_HOST": None, "SERVER_NAME": "localhost"}, role=role)
+    assert_status_only(resp, 400)
+    assert auth.requests() == []
+
+
 @pytest.mark.parametrize("name", ["HTTP_AUTHORIZATION", "HTTP_X_TENANT", "HTTP_X_REQUEST_ID",
                                   "HTTP_HOST", "REQUEST_URI", "REMOTE_ADDR"])
 def test_a_field_given_twice_is_400(fwd, auth, role, name):

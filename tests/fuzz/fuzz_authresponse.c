@@ -96,14 +96,37 @@ static void expect_joined(struct expect *e, size_t i, const char *v, size_t vlen
     e->val[i] = e->joined[i];
 }
 
+/* The UTF-8 of the white space a trim takes beyond ASCII (the C1 NEL and the separators are
+ * refused anyway): no-break space, U+1680, U+180E, U+2000..U+200B, U+202F, U+205F, U+3000,
+ * U+FEFF. */
+static const char *const wide_spaces[] = {
+    "\xc2\xa0",     "\xe1\x9a\x80", "\xe1\xa0\x8e", "\xe2\x80\x80", "\xe2\x80\x81",
+    "\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86",
+    "\xe2\x80\x87", "\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\x8b",
+    "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80", "\xef\xbb\xbf",
+};
+
+/* Whether v starts (at_end false) or ends with ' ' or one of wide_spaces. */
+static bool space_at(const unsigned char *v, size_t n, bool at_end)
+{
+    if (n > 0 && v[at_end ? n - 1 : 0] == ' ')
+        return true;
+    for (size_t i = 0; i < sizeof(wide_spaces) / sizeof(*wide_spaces); i++) {
+        size_t w = strlen(wide_spaces[i]);
+        if (n >= w && memcmp(at_end ? v + n - w : v, wide_spaces[i], w) == 0)
+            return true;
+    }
+    return false;
+}
+
 /*
  * The model of an exportable value, written apart from base/httpsyntax.c: no C0 or DEL, and
  * well-formed UTF-8 by the byte ranges of Unicode's table 3-7, without U+0080..U+009F
- * (C2 80..C2 9F) and U+2028, U+2029 (E2 80 A8, E2 80 A9).
+ * (C2 80..C2 9F) and U+2028, U+2029 (E2 80 A8, E2 80 A9), and no white space at either end.
  */
 static bool model_exportable(const unsigned char *v, size_t n)
 {
-    if (n > HTTP_MAX_VALUE)
+    if (n > HTTP_MAX_VALUE || space_at(v, n, false) || space_at(v, n, true))
         return false;
     for (size_t k = 0; k < n;) {
         unsigned char b = v[k];

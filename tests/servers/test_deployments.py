@@ -82,7 +82,7 @@ def test_each_user_gets_their_own_identity(deployment):
 # strip()) or decoding ASP.NET's %uXXXX read as the name.
 TRIMMED_SPELLINGS = ["countryId%C2%A0", "%C2%A0countryId", "countryId%C2%85", "countryId%A0",
                      "countryId%E2%80%83", "%E3%80%80countryId", "%u0063ountryId",
-                     "country%u0049d"]
+                     "country%u0049d", "countryId%EF%BB%BF", "%E2%80%8BcountryId"]
 
 
 @pytest.mark.parametrize("spelling", TRIMMED_SPELLINGS)

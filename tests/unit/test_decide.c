@@ -844,7 +844,8 @@ static void test_request_view_absolute_form(void)
         const char *scheme, *host_header;
         const char *path, *query, *host;
     } cases[] = {
-        {"REQUEST_URI=http://host.example/a/b?x=1", "http", NULL, "/a/b", "x=1", "host.example"},
+        {"REQUEST_URI=http://host.example/a/b?x=1", "http", "HTTP_HOST=host.example", "/a/b", "x=1",
+         "host.example"},
         {"REQUEST_URI=https://host.example:8443/a", "https", "HTTP_HOST=host.example:8443", "/a",
          "", "host.example:8443"},
         {"REQUEST_URI=HTTP://HOST/Protected?q", "http", "HTTP_HOST=host", "/Protected", "q",
@@ -887,8 +888,8 @@ static void test_request_view_absolute_form(void)
 }
 
 /* The host and scheme the auth service is told are the ones the upstream gets: an absolute
- * target that names another host than Host, or another scheme than the connection's, is
- * refused rather than decided for one host and proxied to the other. */
+ * target that names another host than Host, comes without Host, or names another scheme
+ * than the connection's, is refused rather than decided for one host and proxied to the other. */
 static void test_request_view_host_confusion(void)
 {
     struct {
@@ -900,6 +901,9 @@ static void test_request_view_host_confusion(void)
         {{"REQUEST_URI=https://admin.example/x", "HTTP_HOST=admin.example", NULL}},
         {{"REQUEST_URI=http://admin.example/x", "HTTPS=on", "HTTP_HOST=admin.example", NULL}},
         {{"REQUEST_URI=http://admin.example/x", "REQUEST_SCHEME=https", NULL}},
+        /* Without a Host header a server may send the upstream a Host of its own. */
+        {{"REQUEST_URI=http://admin.example/x", "SERVER_NAME=localhost", NULL}},
+        {{"REQUEST_URI=http://admin.example/x", "HTTP_HOST=", NULL}},
         /* Fields the authorizer reads, given twice: which copy counts is not to be guessed. */
         {{"REQUEST_URI=/x", "HTTP_HOST=a", "HTTP_HOST=b", NULL}},
         {{"REQUEST_URI=/x", "REQUEST_URI=/y", NULL}},

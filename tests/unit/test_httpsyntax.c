@@ -99,10 +99,12 @@ static bool exportable(const char *s)
 static void test_exportable_values(void)
 {
     CU_ASSERT_TRUE(exportable("alice"));
-    CU_ASSERT_TRUE(exportable("caf\xc3\xa9"));      /* é */
-    CU_ASSERT_TRUE(exportable("\xc4\x85"));         /* ą: a continuation byte 0x85 is fine */
-    CU_ASSERT_TRUE(exportable("\xc2\xa0"));         /* U+00A0, the first after C1 */
-    CU_ASSERT_TRUE(exportable("\xe2\x80\xaf"));     /* U+202F */
+    CU_ASSERT_TRUE(exportable("caf\xc3\xa9"));    /* é */
+    CU_ASSERT_TRUE(exportable("\xc4\x85"));       /* ą: a continuation byte 0x85 is fine */
+    CU_ASSERT_TRUE(exportable("a\xc2\xa0z"));     /* U+00A0, the first after C1 */
+    CU_ASSERT_TRUE(exportable("a\xe2\x80\xafz")); /* U+202F */
+    CU_ASSERT_TRUE(exportable("Ada Lovelace"));
+    CU_ASSERT_TRUE(exportable("a\xef\xbb\xbfz"));   /* U+FEFF inside */
     CU_ASSERT_TRUE(exportable("\xf0\x9f\x98\x80")); /* an emoji */
     CU_ASSERT_TRUE(exportable(""));
     CU_ASSERT_FALSE(exportable("ad\xc2\x85min")); /* U+0085 NEL */
@@ -122,6 +124,37 @@ static void test_exportable_values(void)
     CU_ASSERT_FALSE(exportable("\xc3"));             /* cut short */
     CU_ASSERT_FALSE(exportable("a\rb"));             /* and everything "safe" refuses */
     CU_ASSERT_FALSE(http_value_is_exportable("ab\0cd", 5));
+    /* White space at an end, which a trim would take: " admin" is not "admin". */
+    static const char *const padded[] = {
+        " admin",
+        "admin ",
+        " ",
+        "\xc2\xa0"
+        "admin",
+        "admin\xc2\xa0",
+        "\xe3\x80\x80"
+        "admin",
+        "admin\xe3\x80\x80",
+        "\xef\xbb\xbf"
+        "admin",
+        "admin\xef\xbb\xbf",
+        "\xe2\x80\x8b"
+        "admin",
+        "admin\xe2\x80\x83",
+        "\xe1\xa0\x8e"
+        "a",
+        "a\xe1\x9a\x80",
+        "\xe2\x80\xaf"
+        "a",
+        "a\xe2\x81\x9f",
+        "\xc2\xa0",
+    };
+    for (size_t i = 0; i < sizeof(padded) / sizeof(*padded); i++)
+        UNIT_CHECK(!exportable(padded[i]), "padded value %zu exported", i);
+    CU_ASSERT_TRUE(http_is_trimmed_space(0xfeff));
+    CU_ASSERT_TRUE(http_is_trimmed_space(' '));
+    CU_ASSERT_FALSE(http_is_trimmed_space('a'));
+    CU_ASSERT_FALSE(http_is_trimmed_space(0x200c)); /* ZWNJ: no trim takes it */
 }
 
 static void test_value_length_bound(void)

@@ -995,7 +995,9 @@ static void test_export(void)
      * parameter, and an empty element, which the joined text cannot show. */
     json_t *spaced = json_loads("{\"lead\": \" admin\", \"trail\": \"DE  \", \"blank\": \" \", "
                                 "\"inner\": \"Ada Lovelace\", \"items\": [\"a\", \" b\"], "
-                                "\"holes\": [\"\", \"\"], \"hole\": [\"a\", \"\"], \"none\": []}",
+                                "\"holes\": [\"\", \"\"], \"hole\": [\"a\", \"\"], \"none\": [], "
+                                "\"nbsp\": \"\\u00a0admin\", \"ideo\": \"admin\\u3000\", "
+                                "\"bom\": \"admin\\ufeff\", \"inlist\": [\"a\", \"b\\u00a0\"]}",
                                 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(spaced);
     EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "lead");
@@ -1005,6 +1007,10 @@ static void test_export(void)
     EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "holes");
     EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "hole");
     EXPORT_FROM(spaced, JWT_EXPORT_OK, "Ada Lovelace", "inner");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "nbsp");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "ideo");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "bom");
+    EXPORT_FROM(spaced, JWT_EXPORT_UNSAFE, NULL, "inlist");
     EXPORT_FROM(spaced, JWT_EXPORT_OK, "", "none");
     json_decref(spaced);
     /* Exactly HTTP_MAX_VALUE bytes is fine. */

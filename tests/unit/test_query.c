@@ -133,6 +133,11 @@ static void test_forged_target_removed(void)
         "countryId%E3%80%80=X",
         "countryId%E2%80%A8=X",
         "countryId%E2%80%AF+%E1%9A%80=X",
+        /* ...and JavaScript's trim() takes U+FEFF, old .NET's U+200B and U+FEFF... */
+        "countryId%EF%BB%BF=X",
+        "%EF%BB%BFcountryId=X",
+        "countryId%E2%80%8B=X",
+        "%E1%A0%8EcountryId=X",
         "?%C2%A0countryId=X",
         /* ...and ASP.NET decodes %uXXXX... */
         "%u0063ountryId=X",
