@@ -109,6 +109,16 @@ def test_a_bad_request_is_answered_400(deployment, auth, upstream):
     assert auth.calls(m) == [] and not upstream.saw(m)
 
 
+def test_a_long_query_is_allowed_whole(deployment):
+    """A 7 KB query (below Apache's 8 KB request line): the allow carries it back rewritten
+    in AUTHZ_QUERY_STRING, more than nginx's default 4k fastcgi_buffer_size holds."""
+    m = new_marker()
+    long_value = "x" * 7000
+    r = deployment.get("%s/x?m=%s&a=%s" % (PROTECTED, m, long_value), [GOOD])
+    assert r.status == 200, r
+    assert r.echo["target"].split("?", 1)[1] == "m=%s&a=%s&countryId=DE" % (m, long_value)
+
+
 def test_empty_identity_reaches_no_one(deployment):
     """An empty value from the auth service is no identity: the application gets no
     X-Auth-UserId at all (not an empty one), whatever the client forged, on every server."""
