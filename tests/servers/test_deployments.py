@@ -315,6 +315,10 @@ def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, ho
     m = new_marker()
     t = target % PROTECTED + "?m=" + m
     r = deployment.get(t, [GOOD], host=host)
+    if deployment.name == "nginx" and host is not None and host not in target:
+        # nginx picks the server block by the target's host: a split it cannot show with one
+        # server block, so the refusal itself is the guarantee.
+        assert r.status == 400 and r.echo is None, r
     if r.status == 200:
         [call] = auth.calls(m)
         told = [v for n, v in call["headers"] if n == "X-Forwarded-Host"]
