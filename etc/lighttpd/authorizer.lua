@@ -14,6 +14,11 @@
 
 local identity = { "X-Auth-UserId", "X-Auth-UserCountryId" }
 
+-- What an application may read as the request's host, scheme, port or path:
+-- removed as forged identities are (mod_proxy sets its own X-Forwarded-For and
+-- X-Forwarded-Proto, and X-Forwarded-Host when so configured).
+local routing = { "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Original-URL", "X-Rewrite-URL" }
+
 -- The headers the authorizer reads for the auth service.
 local read = { "Authorization", "Cookie", "X-Request-Id" }
 
@@ -27,6 +32,7 @@ local function spelling(name)
 end
 local is_identity, is_read = {}, {}
 for _, name in ipairs(identity) do is_identity[spelling(name)] = true end
+for _, name in ipairs(routing) do is_identity[spelling(name)] = true end
 for _, name in ipairs(read) do is_read[spelling(name)] = true end
 
 if env["AUTHZ_DECISION"] == nil then

@@ -73,6 +73,15 @@ void apache_print_glue(FILE *out, const struct identity_headers *ids)
               out);
     for (size_t i = 0; i < ids->nread; i++)
         unset_spellings(out, ids->read[i]);
+    fputs("\n# What an application may read as the request's host, scheme, port or path is what\n"
+          "# the authorizer was shown, never a client's copy (mod_proxy adds its own\n"
+          "# X-Forwarded-Host after these, which run before it).\n",
+          out);
+    for (const char *const *h = identity_routing_headers; *h; h++) {
+        unset_spellings(out, *h);
+        fprintf(out, "RequestHeader unset %s\n", *h);
+    }
+    fputs("RequestHeader set X-Forwarded-Proto \"expr=%{REQUEST_SCHEME}\"\n", out);
     fputs("\n# Variable- headers must never reach the client (mod_fcgid would send them).\n", out);
     for (size_t i = 0; i < ids->n; i++)
         fprintf(out, "Header always unset Variable-%s\n", ids->name[i]);

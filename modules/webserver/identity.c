@@ -51,3 +51,8 @@ bool identity_underscore_spellings(const char *name, void (*emit)(void *arg, con
     }
     return true;
 }
+
+const char *const identity_routing_headers[] = {
+    "Forwarded",          "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port",
+    "X-Forwarded-Prefix", "X-Original-URL",   "X-Rewrite-URL",     NULL,
+};

@@ -36,6 +36,14 @@ struct identity_headers {
 bool identity_underscore_spellings(const char *name, void (*emit)(void *arg, const char *s),
                                    void *arg);
 
+/*
+ * The headers an application behind a proxy may read as the request's host, scheme, port or
+ * path (Express's trust proxy, Django's USE_X_FORWARDED_HOST, Symfony's X-Original-URL):
+ * the glue removes a client's copies, or sets them from what the authorizer was shown, so
+ * that the application reads the request that was decided on. NULL-terminated.
+ */
+extern const char *const identity_routing_headers[];
+
 /* Collects cfg's headers in configuration order, compared case-insensitively. */
 void identity_collect(const struct config *cfg, struct identity_headers *ids);
 

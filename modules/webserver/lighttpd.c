@@ -55,6 +55,14 @@ void lighttpd_print_glue(FILE *out, const struct identity_headers *ids)
           "-- application's own.\n\n",
           out);
     lua_list(out, "identity", ids->name, ids->n);
+    fputs("-- What an application may read as the request's host, scheme, port or path:\n"
+          "-- removed as forged identities are (mod_proxy sets its own X-Forwarded-For and\n"
+          "-- X-Forwarded-Proto, and X-Forwarded-Host when so configured).\n",
+          out);
+    size_t nrouting = 0;
+    while (identity_routing_headers[nrouting])
+        nrouting++;
+    lua_list(out, "routing", identity_routing_headers, nrouting);
     fputs("-- The headers the authorizer reads for the auth service.\n", out);
     lua_list(out, "read", ids->read, ids->nread);
     fputs(
@@ -67,6 +75,7 @@ void lighttpd_print_glue(FILE *out, const struct identity_headers *ids)
         "end\n"
         "local is_identity, is_read = {}, {}\n"
         "for _, name in ipairs(identity) do is_identity[spelling(name)] = true end\n"
+        "for _, name in ipairs(routing) do is_identity[spelling(name)] = true end\n"
         "for _, name in ipairs(read) do is_read[spelling(name)] = true end\n\n"
         "if env[\"AUTHZ_DECISION\"] == nil then\n"
         "  -- First pass: no client may bring its own identity, in any spelling, whatever the\n"

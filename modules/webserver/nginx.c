@@ -73,8 +73,16 @@ void nginx_print_glue(FILE *out, const struct identity_headers *ids)
     fputs("\n# The cookies as the auth service saw them (/.authz sends $http_cookie): several\n"
           "# Cookie headers reach the application joined into one, never as the separate\n"
           "# lines an application might read only the first or last of.\n"
-          "proxy_set_header Cookie $http_cookie;\n",
+          "proxy_set_header Cookie $http_cookie;\n"
+          "\n# What an application may read as the request's host, scheme, port or path is what\n"
+          "# the authorizer was shown, never a client's copy (an empty value sends none).\n",
           out);
+    for (const char *const *h = identity_routing_headers; *h; h++) {
+        const char *value = strcmp(*h, "X-Forwarded-Host") == 0    ? "$http_host"
+                            : strcmp(*h, "X-Forwarded-Proto") == 0 ? "$scheme"
+                                                                   : "\"\"";
+        fprintf(out, "proxy_set_header %s %s;\n", *h, value);
+    }
     fputs("\n# The subrequest relays only 401 and 403, without the auth service's answer: a\n"
           "# denial is asked about again as a normal request (@authz_denial), whose status,\n"
           "# challenges, Location, cookies and body reach the client (a sign-in redirect too).\n"

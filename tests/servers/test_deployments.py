@@ -119,6 +119,28 @@ def test_a_long_query_is_allowed_whole(deployment):
     assert r.echo["target"].split("?", 1)[1] == "m=%s&a=%s&countryId=DE" % (m, long_value)
 
 
+ROUTING = [("X-Forwarded-Host", "evil.test"), ("Forwarded", "host=evil.test;proto=https"),
+           ("X-Forwarded-Proto", "https"), ("X-Forwarded-Port", "8443"),
+           ("X-Forwarded-Prefix", "/evil"), ("X-Original-URL", "/admin"),
+           ("X-Rewrite-URL", "/admin"), ("X_Forwarded_Host", "evil.test")]
+
+
+@pytest.mark.parametrize("path", [PROTECTED, ANONYMOUS])
+def test_forged_routing_headers_never_reach_the_application(deployment, path):
+    """What an application behind a proxy reads as the request's host, scheme, port or path
+    (Express's trust proxy, Django's USE_X_FORWARDED_HOST, Symfony's X-Original-URL) is what
+    the authorizer was shown: a client's copies are removed or replaced."""
+    m = new_marker()
+    r = deployment.get("%s/x?m=%s" % (path, m), [GOOD] + ROUTING)
+    assert r.status == 200, r
+    text = "\n".join(r.echo["headers"])
+    for forged in ("evil", "8443", "/admin"):
+        assert forged not in text, (forged, r.echo["headers"])
+    assert r.upstream_header("X-Forwarded-Proto") in ([], ["http"])
+    host = r.upstream_header("Host")
+    assert r.upstream_header("X-Forwarded-Host") in ([], host), r.echo["headers"]
+
+
 def test_empty_identity_reaches_no_one(deployment):
     """An empty value from the auth service is no identity: the application gets no
     X-Auth-UserId at all (not an empty one), whatever the client forged, on every server."""
