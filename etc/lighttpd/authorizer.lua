@@ -17,7 +17,7 @@ local identity = { "X-Auth-UserId", "X-Auth-UserCountryId" }
 -- What an application may read as the request's host, scheme, port or path:
 -- removed as forged identities are (mod_proxy sets its own X-Forwarded-For and
 -- X-Forwarded-Proto, and X-Forwarded-Host when so configured).
-local routing = { "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Original-URL", "X-Rewrite-URL" }
+local routing = { "Forwarded", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server", "X-Host", "X-Original-Host", "X-HTTP-Host-Override", "X-Forwarded-Proto", "X-Forwarded-Ssl", "X-Forwarded-Scheme", "X-Forwarded-Protocol", "X-Url-Scheme", "X-Scheme", "Front-End-Https", "X-Original-URL", "X-Rewrite-URL", "X-Original-URI", "X-Forwarded-Uri", "X-Forwarded-Path", "X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method" }
 
 -- The headers the authorizer reads for the auth service.
 local read = { "Authorization", "Cookie", "X-Request-Id" }

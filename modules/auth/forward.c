@@ -425,11 +425,12 @@ static enum auth_status build_headers(struct forward_client *b, const struct rul
             return AUTH_BAD_REQUEST;
         }
     }
-    /* A request target that is already absolute is its own URL. The URI headers carry path
-     * and query only (req->path runs on to the end of the target): Apache's REQUEST_URI is
-     * the whole URL for "GET http://host/x?y", and services parse these as a path. */
-    const char *const url[] = {req->scheme, "://", req->host, req->request_uri, NULL};
-    bool absolute = req->request_uri[0] != '/';
+    /* The URL is the scheme, the host the upstream gets and the path with its query (req->path
+     * runs on to the end of the target), an absolute target's too: its authority was checked
+     * against Host, which may carry a port the authority leaves out. The URI headers carry
+     * path and query only: Apache's REQUEST_URI is the whole URL for "GET http://host/x?y",
+     * and services parse these as a path. */
+    const char *const url[] = {req->scheme, "://", req->host, req->path, NULL};
     /* Without forwardHostHeaders the service is not told which host was asked for. With it,
      * a request that names none (HTTP/1.0 without Host, a server without a name) cannot be
      * shown: "http:///x" would leave the service to guess, perhaps a default site's rules. */
@@ -440,7 +441,7 @@ static enum auth_status build_headers(struct forward_client *b, const struct rul
     }
     if (!add_header(b, "X-Original-URI", req->path) ||
         !add_header(b, "X-Original-Method", req->method) ||
-        (host && !add_header_parts(b, "X-Original-URL", absolute ? url + 3 : url)) ||
+        (host && !add_header_parts(b, "X-Original-URL", url)) ||
         !add_header(b, "X-Forwarded-Method", req->method) ||
         !add_header(b, "X-Forwarded-Proto", req->scheme) ||
         (host && !add_header(b, "X-Forwarded-Host", req->host)) ||

@@ -55,8 +55,10 @@ static bool same_host(const char *a, size_t alen, const char *b, size_t blen)
     return !ac || !bc || (alen - an == blen - bn && memcmp(ac, bc, alen - an) == 0);
 }
 
-/* The authority of an absolute-form target becomes the host; see request.h for what is
- * refused. */
+/* Checks the authority of an absolute-form target against the Host header; see request.h for
+ * what is refused. The host stays the Host header's: it is what the upstream gets (nginx sends
+ * $http_host; Apache has already put the target's authority there), port and case included,
+ * where the authority may leave the port out ("http://app/x" with "Host: app:9999"). */
 static const char *take_authority(struct request_view *v, const char *a, size_t alen,
                                   const char *scheme)
 {
@@ -73,9 +75,6 @@ static const char *take_authority(struct request_view *v, const char *a, size_t 
         return "absolute-form REQUEST_URI without a Host header";
     if (!same_host(a, alen, header, strlen(header)))
         return "absolute-form REQUEST_URI naming another host than Host";
-    memcpy(v->authority, a, alen);
-    v->authority[alen] = '\0';
-    v->host = v->authority;
     return NULL;
 }
 

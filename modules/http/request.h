@@ -26,9 +26,9 @@ struct request_view {
     size_t path_len;
     const char *query;       /* the part of REQUEST_URI after '?' (not QUERY_STRING); never NULL */
     const char *scheme;      /* "http" or "https" */
-    const char *host;        /* the target's authority, else HTTP_HOST, else SERVER_NAME; "" */
+    const char *host;        /* HTTP_HOST, else SERVER_NAME, else "" (an absolute target's
+                                authority must be the same host: see request_view_init) */
     const char *remote_addr; /* REMOTE_ADDR, may be "" */
-    char authority[REQUEST_MAX_AUTHORITY + 1]; /* of an absolute-form target */
 };
 
 /* Returns the value of a parameter, or NULL. */
@@ -47,7 +47,8 @@ bool request_param_repeated(char *const *envp, const char *name);
  * An absolute-form target ("GET http://host/path") is its own authority: the host and scheme
  * the auth service is told are the target's, and a target without a Host header, whose host
  * differs from the Host header, whose scheme differs from the connection's, or that carries
- * user information is refused, so that no server in front can proxy it to another host than the one decided on.
+ * user information is refused, so that no server in front can proxy it to another host than the one
+ * decided on.
  */
 const char *request_view_init(struct request_view *v, char **envp);
 

@@ -53,6 +53,33 @@ bool identity_underscore_spellings(const char *name, void (*emit)(void *arg, con
 }
 
 const char *const identity_routing_headers[] = {
-    "Forwarded",          "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port",
-    "X-Forwarded-Prefix", "X-Original-URL",   "X-Rewrite-URL",     NULL,
+    /* host, port and prefix */
+    "Forwarded",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+    "X-Forwarded-Server",
+    "X-Host",
+    "X-Original-Host",
+    "X-HTTP-Host-Override",
+    /* scheme (Rack reads X-Forwarded-Ssl before X-Forwarded-Proto) */
+    "X-Forwarded-Proto",
+    "X-Forwarded-Ssl",
+    "X-Forwarded-Scheme",
+    "X-Forwarded-Protocol",
+    "X-Url-Scheme",
+    "X-Scheme",
+    "Front-End-Https",
+    /* path (Symfony's X-Original-URL and X-Rewrite-URL; what forward-auth-aware
+     * applications read) */
+    "X-Original-URL",
+    "X-Rewrite-URL",
+    "X-Original-URI",
+    "X-Forwarded-Uri",
+    "X-Forwarded-Path",
+    /* method: the auth service is told the request's own */
+    "X-HTTP-Method-Override",
+    "X-Method-Override",
+    "X-HTTP-Method",
+    NULL,
 };

@@ -37,8 +37,9 @@ bool identity_underscore_spellings(const char *name, void (*emit)(void *arg, con
                                    void *arg);
 
 /*
- * The headers an application behind a proxy may read as the request's host, scheme, port or
- * path (Express's trust proxy, Django's USE_X_FORWARDED_HOST, Symfony's X-Original-URL):
+ * The headers an application behind a proxy may read as the request's host, scheme, port,
+ * path or method (Express's trust proxy, Django's USE_X_FORWARDED_HOST, Rack's
+ * X-Forwarded-Ssl, Symfony's X-Original-URL, method-override middleware):
  * the glue removes a client's copies, or sets them from what the authorizer was shown, so
  * that the application reads the request that was decided on. NULL-terminated.
  */

@@ -121,8 +121,21 @@ def test_absolute_form_request_uri(fwd, auth, role, uri):
     path_and_query = "/" + uri.split("/", 3)[3]
     assert only(entry, "X-Original-URI") == path_and_query
     assert only(entry, "X-Forwarded-Uri") == path_and_query
-    assert only(entry, "X-Original-URL") == uri
+    assert only(entry, "X-Original-URL") == "https://app.example.test" + path_and_query
     assert only(entry, "X-Forwarded-Host") == "app.example.test"
+
+
+def test_absolute_form_without_the_port_of_host_tells_the_host(fwd, auth, role):
+    """"GET https://app.example.test/x" with "Host: APP.example.test:8443": the same host,
+    and the auth service is told the Host's spelling and port, which the upstream gets (nginx
+    sends it $http_host), not the target's shorter authority."""
+    resp = fwd.request("https://app.example.test/protected/x", {"Authorization": "Bearer a",
+                                                                 "X-Tenant": "t"},
+                       host="APP.example.test:8443", role=role)
+    assert resp.status == 200
+    [entry] = auth.requests()
+    assert only(entry, "X-Forwarded-Host") == "APP.example.test:8443"
+    assert only(entry, "X-Original-URL") == "https://APP.example.test:8443/protected/x"
 
 
 @pytest.mark.parametrize("uri,host,scheme", [

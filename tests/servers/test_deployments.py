@@ -122,7 +122,11 @@ def test_a_long_query_is_allowed_whole(deployment):
 ROUTING = [("X-Forwarded-Host", "evil.test"), ("Forwarded", "host=evil.test;proto=https"),
            ("X-Forwarded-Proto", "https"), ("X-Forwarded-Port", "8443"),
            ("X-Forwarded-Prefix", "/evil"), ("X-Original-URL", "/admin"),
-           ("X-Rewrite-URL", "/admin"), ("X_Forwarded_Host", "evil.test")]
+           ("X-Rewrite-URL", "/admin"), ("X_Forwarded_Host", "evil.test"),
+           ("X-Forwarded-Ssl", "on"), ("X_Forwarded_Ssl", "on"), ("X-Forwarded-Scheme", "evil"),
+           ("X-Forwarded-Server", "evil-server"), ("X-Host", "evil.test"),
+           ("X-Original-Host", "evil.test"), ("X-Forwarded-Uri", "/admin"),
+           ("X-HTTP-Method-Override", "DELETE")]
 
 
 @pytest.mark.parametrize("path", [PROTECTED, ANONYMOUS])
@@ -134,8 +138,10 @@ def test_forged_routing_headers_never_reach_the_application(deployment, path):
     r = deployment.get("%s/x?m=%s" % (path, m), [GOOD] + ROUTING)
     assert r.status == 200, r
     text = "\n".join(r.echo["headers"])
-    for forged in ("evil", "8443", "/admin"):
+    for forged in ("evil", "8443", "/admin", "DELETE"):
         assert forged not in text, (forged, r.echo["headers"])
+    assert not any(h.lower().replace("_", "-").startswith("x-forwarded-ssl")
+                   for h in r.echo["headers"]), r.echo["headers"]
     assert r.upstream_header("X-Forwarded-Proto") in ([], ["http"])
     host = r.upstream_header("Host")
     assert r.upstream_header("X-Forwarded-Host") in ([], host), r.echo["headers"]
@@ -349,6 +355,21 @@ def test_absolute_form_target_cannot_split_the_host(deployment, auth, target, ho
     else:
         assert r.status in (400, 403, 404, 500), r
         assert r.echo is None
+
+
+def test_absolute_form_target_without_the_port_of_host(deployment, auth):
+    """"GET http://127.0.0.1/x" with "Host: 127.0.0.1:PORT" is the same host to the
+    authorizer, which tells the auth service the Host's host and port, what the upstream
+    gets, never the target's shorter authority."""
+    m = new_marker()
+    r = deployment.get("http://127.0.0.1%s/x?m=%s" % (PROTECTED, m), [GOOD])
+    if r.status != 200:
+        assert r.status == 400 and r.echo is None, r
+        return
+    [call] = auth.calls(m)
+    told = [v for n, v in call["headers"] if n == "X-Forwarded-Host"]
+    assert told == r.upstream_header("Host") or told == r.upstream_header("X-Forwarded-Host"), \
+        (told, r.echo["headers"])
 
 
 def test_absolute_form_target_is_shown_as_path_and_query(deployment, auth):
