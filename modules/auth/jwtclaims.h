@@ -42,8 +42,9 @@ enum jwt_export {
     JWT_EXPORT_OK,
     JWT_EXPORT_MISSING,     /* no such claim (or null) */
     JWT_EXPORT_UNSUPPORTED, /* an object, or an array holding an object, array or null */
-    JWT_EXPORT_UNSAFE,      /* not http_value_is_exportable (a control, a line separator), a
-                             * space at an end, or an empty element of an array */
+    JWT_EXPORT_UNSAFE,      /* not http_value_is_exportable (a control, a line separator,
+                             * white space at an end), also for an element of an array, or
+                             * an empty element */
     JWT_EXPORT_TOO_LONG,    /* its text is longer than HTTP_MAX_VALUE, or does not fit out */
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <unicase.h>
+#include <unistr.h>
 
 #include "base/buf.h"
 #include "base/httpsyntax.h"
@@ -149,28 +150,6 @@ static long hex4(const char *s, size_t len, size_t i)
     return v;
 }
 
-/* Appends code point c to raw as UTF-8; false if it does not fit. */
-static bool put_utf8(unsigned char *raw, size_t cap, size_t *n, long c)
-{
-    unsigned char u[3];
-    size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-    if (k == 1) {
-        u[0] = (unsigned char)c;
-    } else if (k == 2) {
-        u[0] = (unsigned char)(0xc0 | (c >> 6));
-        u[1] = (unsigned char)(0x80 | (c & 0x3f));
-    } else {
-        u[0] = (unsigned char)(0xe0 | (c >> 12));
-        u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-        u[2] = (unsigned char)(0x80 | (c & 0x3f));
-    }
-    if (*n + k > cap)
-        return false;
-    memcpy(raw + *n, u, k);
-    *n += k;
-    return true;
-}
-
 /*
  * The name as frameworks that trim and compare case-insensitively read it (Java's trim() and
  * equalsIgnoreCase, .NET's Trim() and OrdinalIgnoreCase, Python's strip()): fully
@@ -190,8 +169,13 @@ static bool trimmed_name(const char *s, size_t len, char *out, size_t outlen, si
                      : -1;
         if (u >= 0) {
             i += 5;
-            if (!put_utf8(raw, sizeof(raw), &n, u))
-                return false;
+            int k = n < sizeof(raw) ? u8_uctomb(raw + n, (ucs4_t)u, (int)(sizeof(raw) - n)) : -2;
+            if (k == -2)
+                return false; /* no room */
+            if (k < 0)
+                raw[n++] = 0xff; /* a surrogate: no UTF-8, a character no name holds */
+            else
+                n += (size_t)k;
             continue;
         }
         if (n == sizeof(raw))

@@ -59,8 +59,8 @@ static bool same_host(const char *a, size_t alen, const char *b, size_t blen)
  * what is refused. The host stays the Host header's: it is what the upstream gets (nginx sends
  * $http_host; Apache has already put the target's authority there), port and case included,
  * where the authority may leave the port out ("http://app/x" with "Host: app:9999"). */
-static const char *take_authority(struct request_view *v, const char *a, size_t alen,
-                                  const char *scheme)
+static const char *check_authority(struct request_view *v, const char *a, size_t alen,
+                                   const char *scheme)
 {
     if (alen == 0 || alen > REQUEST_MAX_AUTHORITY)
         return "absolute-form REQUEST_URI with an empty or overlong host";
@@ -123,7 +123,7 @@ const char *request_view_init(struct request_view *v, char **envp)
     v->host = param_or(envp, "HTTP_HOST", param_or(envp, "SERVER_NAME", ""));
     v->remote_addr = param_or(envp, "REMOTE_ADDR", "");
     if (authority) {
-        const char *why = take_authority(v, authority, alen, target_scheme);
+        const char *why = check_authority(v, authority, alen, target_scheme);
         if (why)
             return why;
     }

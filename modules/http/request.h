@@ -44,11 +44,11 @@ bool request_param_repeated(char *const *envp, const char *name);
  * REQUEST_URI, oversized, control characters in a field the authorizer forwards, a field it
  * reads given twice): the caller answers 400.
  *
- * An absolute-form target ("GET http://host/path") is its own authority: the host and scheme
- * the auth service is told are the target's, and a target without a Host header, whose host
- * differs from the Host header, whose scheme differs from the connection's, or that carries
- * user information is refused, so that no server in front can proxy it to another host than the one
- * decided on.
+ * An absolute-form target ("GET http://host/path") must name the host of the Host header,
+ * which stays the host (what the upstream gets, its port included): a target without a Host
+ * header, whose host differs from the Host header, whose scheme differs from the
+ * connection's, or that carries user information is refused, so that no server in front can
+ * proxy it to another host than the one decided on.
  */
 const char *request_view_init(struct request_view *v, char **envp);
 
